@@ -1,0 +1,1 @@
+# auth/: rules for this module (owned by the module's maintainer).

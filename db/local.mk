@@ -1,0 +1,1 @@
+# db/: rules for this module (owned by the module's maintainer).

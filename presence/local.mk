@@ -1,0 +1,1 @@
+# presence/: rules for this module (owned by the module's maintainer).

@@ -1,0 +1,17 @@
+# server/: base layer (libbase.a: logging, result codes, helpers) and the
+# daemon itself (main, config, wiring).
+noinst_LIBRARIES += server/libbase.a
+server_libbase_a_SOURCES = server/pres.h server/log.c server/util.c
+
+sbin_PROGRAMS += presenced
+presenced_SOURCES = server/main.c
+presenced_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS) \
+	$(XML2_CFLAGS) $(CONFUSE_CFLAGS) $(CURL_CFLAGS)
+presenced_LDADD = server/libbase.a $(SOFIA_LIBS) $(MHD_LIBS) $(GNUTLS_LIBS) $(XML2_LIBS) \
+	$(SQLITE_LIBS) $(CRYPTO_LIBS) $(CONFUSE_LIBS) $(CURL_LIBS)
+
+check_PROGRAMS += tests/unit/check_base
+TESTS += tests/unit/check_base
+tests_unit_check_base_SOURCES = tests/unit/check_base.c
+tests_unit_check_base_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_check_base_LDADD = server/libbase.a $(CHECK_LIBS)

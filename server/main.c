@@ -1,0 +1,4 @@
+/* main.c - placeholder until the daemon lands. */
+#include "pres.h"
+#include <stdio.h>
+int main(void) { puts("presenced"); return 0; }

@@ -1,0 +1,122 @@
+/* util.c - small helpers of the base layer. */
+#include "pres.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *pres_strerror(int rc)
+{
+	switch (rc) {
+	case PRES_OK: return "success";
+	case PRES_ENOMEM: return "out of memory";
+	case PRES_EINVAL: return "invalid input";
+	case PRES_ENOTFOUND: return "not found";
+	case PRES_ECONFLICT: return "conflict";
+	case PRES_EAUTH: return "not authorized";
+	case PRES_EDB: return "storage error";
+	case PRES_EAGAIN: return "try again";
+	case PRES_EEXIST: return "already exists";
+	case PRES_EPRECOND: return "precondition failed";
+	case PRES_ETOOBIG: return "too large";
+	case PRES_EIO: return "I/O error";
+	default: return "unknown error";
+	}
+}
+
+int pres_ct_memcmp(const void *a, const void *b, size_t n)
+{
+	const volatile unsigned char *x = a, *y = b;
+	unsigned char d = 0;
+	for (size_t i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return d != 0;
+}
+
+int pres_ct_streq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la != lb)
+		return 0;
+	return pres_ct_memcmp(a, b, la) == 0;
+}
+
+int pres_parse_ll(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+	if (!s || !*s)
+		return PRES_EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return PRES_EINVAL;
+	*out = v;
+	return PRES_OK;
+}
+
+void pres_hex(const uint8_t *in, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[in[i] >> 4];
+		out[2 * i + 1] = d[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+int pres_unhex(const char *hex, uint8_t *out, size_t n)
+{
+	if (!hex || strlen(hex) != 2 * n)
+		return PRES_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int h = hexval(hex[2 * i]), l = hexval(hex[2 * i + 1]);
+		if (h < 0 || l < 0)
+			return PRES_EINVAL;
+		out[i] = (uint8_t)(h << 4 | l);
+	}
+	return PRES_OK;
+}
+
+static int64_t clock_fixed;
+
+void pres_clock_set(int64_t fixed_now) { clock_fixed = fixed_now; }
+
+int64_t pres_now(void)
+{
+	if (clock_fixed)
+		return clock_fixed;
+	return (int64_t)time(NULL);
+}
+
+int64_t pres_now_ms(void)
+{
+	struct timespec ts;
+	if (clock_fixed)
+		return clock_fixed * 1000;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int pres_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+	if (size == 0)
+		return PRES_ETOOBIG;
+	if (n >= size) {
+		memcpy(dst, src, size - 1);
+		dst[size - 1] = '\0';
+		return PRES_ETOOBIG;
+	}
+	memcpy(dst, src, n + 1);
+	return PRES_OK;
+}

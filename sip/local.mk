@@ -1,0 +1,1 @@
+# sip/: rules for this module (owned by the module's maintainer).

@@ -1,0 +1,1 @@
+# tests/: integration runner (unit tests live with their module's local.mk).

@@ -1,0 +1,1 @@
+# tools/: rules for this module (owned by the module's maintainer).

@@ -1,0 +1,1 @@
+# xcap/: rules for this module (owned by the module's maintainer).
