@@ -79,4 +79,14 @@ void pres_clock_set(int64_t fixed_now);
 /** Safe bounded copy; always NUL-terminates; returns PRES_ETOOBIG if truncated. */
 int pres_strlcpy(char *dst, const char *src, size_t size);
 
+/**
+ * Normalizes a SIP/SIPS or tel URI used as an identity (IMPU, XUI, watcher):
+ * scheme and host lower-cased, URI parameters/headers and display name
+ * dropped, "<...>" brackets removed; tel: visual separators (-.() ) removed.
+ * Writes into @p out (size @p size). PRES_EINVAL if @p in is not such a URI.
+ */
+int pres_uri_normalize(const char *in, char *out, size_t size);
+/** 1 if both URIs are valid and equal after normalization. */
+int pres_uri_equal(const char *a, const char *b);
+
 #endif

@@ -120,3 +120,92 @@ int pres_strlcpy(char *dst, const char *src, size_t size)
 	memcpy(dst, src, n + 1);
 	return PRES_OK;
 }
+
+#include <ctype.h>
+
+int pres_uri_normalize(const char *in, char *out, size_t size)
+{
+	const char *s = in, *e;
+	size_t o = 0;
+	int tel;
+
+	if (!in || size < 8)
+		return PRES_EINVAL;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (strchr(s, '<')) {            /* name-addr: take what is inside <> */
+		s = strchr(s, '<') + 1;
+		e = strchr(s, '>');
+		if (!e)
+			return PRES_EINVAL;
+	} else {
+		e = s + strlen(s);
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+	}
+	if ((size_t)(e - s) >= 5 && strncasecmp(s, "sips:", 5) == 0) {
+		memcpy(out, "sips:", 5); o = 5; s += 5; tel = 0;
+	} else if ((size_t)(e - s) >= 4 && strncasecmp(s, "sip:", 4) == 0) {
+		memcpy(out, "sip:", 4); o = 4; s += 4; tel = 0;
+	} else if ((size_t)(e - s) >= 4 && strncasecmp(s, "tel:", 4) == 0) {
+		memcpy(out, "tel:", 4); o = 4; s += 4; tel = 1;
+	} else {
+		return PRES_EINVAL;
+	}
+	if (tel) {
+		int digits = 0;
+		for (; s < e && *s != ';' && *s != '?'; s++) {
+			if (strchr("-.()", *s))
+				continue;
+			if (!(isdigit((unsigned char)*s) || (*s == '+' && digits == 0) ||
+			    strchr("*#abcdefABCDEF", *s)))
+				return PRES_EINVAL;
+			digits++;
+			if (o + 1 >= size)
+				return PRES_ETOOBIG;
+			out[o++] = (char)tolower((unsigned char)*s);
+		}
+		if (digits == 0 || (digits == 1 && out[o - 1] == '+'))
+			return PRES_EINVAL;
+	} else {
+		const char *at = NULL, *p;
+		for (p = s; p < e && *p != ';' && *p != '?'; p++)
+			if (*p == '@')
+				at = p;
+		const char *hend = p;
+		const char *host = at ? at + 1 : s;
+		if (host >= hend)
+			return PRES_EINVAL;
+		if (at) {
+			if (at == s)
+				return PRES_EINVAL;
+			for (p = s; p < at; p++) {   /* user part: case-sensitive */
+				if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == '"')
+					return PRES_EINVAL;
+				if (o + 1 >= size)
+					return PRES_ETOOBIG;
+				out[o++] = *p;
+			}
+			if (o + 1 >= size)
+				return PRES_ETOOBIG;
+			out[o++] = '@';
+		}
+		for (p = host; p < hend; p++) {
+			if (!(isalnum((unsigned char)*p) || strchr(".-:[]_", *p)))
+				return PRES_EINVAL;
+			if (o + 1 >= size)
+				return PRES_ETOOBIG;
+			out[o++] = (char)tolower((unsigned char)*p);
+		}
+	}
+	out[o] = '\0';
+	return PRES_OK;
+}
+
+int pres_uri_equal(const char *a, const char *b)
+{
+	char na[512], nb[512];
+	if (pres_uri_normalize(a, na, sizeof(na)) || pres_uri_normalize(b, nb, sizeof(nb)))
+		return 0;
+	return strcmp(na, nb) == 0;
+}

@@ -70,6 +70,24 @@ START_TEST(test_log_levels)
 }
 END_TEST
 
+START_TEST(test_uri_normalize)
+{
+	char b[256];
+	ck_assert_int_eq(pres_uri_normalize("SIP:Alice@IMS.Example.COM;user=phone", b, sizeof(b)), PRES_OK);
+	ck_assert_str_eq(b, "sip:Alice@ims.example.com");
+	ck_assert_int_eq(pres_uri_normalize("\"Al\" <sip:alice@ims.example.com>;tag=1", b, sizeof(b)), PRES_OK);
+	ck_assert_str_eq(b, "sip:alice@ims.example.com");
+	ck_assert_int_eq(pres_uri_normalize("tel:+1-555-0001", b, sizeof(b)), PRES_OK);
+	ck_assert_str_eq(b, "tel:+15550001");
+	ck_assert_int_eq(pres_uri_normalize("http://x", b, sizeof(b)), PRES_EINVAL);
+	ck_assert_int_eq(pres_uri_normalize("sip:@x", b, sizeof(b)), PRES_EINVAL);
+	ck_assert_int_eq(pres_uri_normalize("tel:+", b, sizeof(b)), PRES_EINVAL);
+	ck_assert_int_eq(pres_uri_normalize("sip:a b@x", b, sizeof(b)), PRES_EINVAL);
+	ck_assert_int_eq(pres_uri_equal("sip:bob@IMS.example.com", "<sip:bob@ims.example.com>"), 1);
+	ck_assert_int_eq(pres_uri_equal("sip:Bob@ims.example.com", "sip:bob@ims.example.com"), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("base");
@@ -80,6 +98,7 @@ int main(void)
 	tcase_add_test(tc, test_strlcpy_truncates);
 	tcase_add_test(tc, test_clock_hook);
 	tcase_add_test(tc, test_log_levels);
+	tcase_add_test(tc, test_uri_normalize);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
