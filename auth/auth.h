@@ -259,7 +259,8 @@ int auth_digest_parse(const char *value, struct auth_digest_params *out);
 /** Why a request was (not) authenticated. */
 enum auth_reason {
 	AUTH_R_OK = 0,
-	AUTH_R_MISSING,      /* no Authorization / not the Digest scheme */
+	AUTH_R_MISSING,      /* no Authorization, not the Digest scheme, or an
+	                      * empty nonce (initial request, TS 24.109) */
 	AUTH_R_MALFORMED,    /* header unparsable or inconsistent (nc without qop...) */
 	AUTH_R_REALM,        /* realm not offered */
 	AUTH_R_ALGORITHM,    /* algorithm not offered */
@@ -284,20 +285,34 @@ const char *auth_reason_str(int reason);
  */
 int auth_reason_status(int reason);
 
+/**
+ * 1 if @p reason should count against the source in the rate limiter
+ * (wrong credentials, forged or foreign parameters); 0 for the normal
+ * challenge flow (missing credentials, stale nonce, nc replay answered with
+ * stale=true, forced re-auth, qop not offered) and for OK/ERROR.
+ */
+int auth_reason_is_failure(int reason);
+
 /** Challenge header values (WWW-Authenticate / Proxy-Authenticate). */
 struct auth_challenges {
 	size_t n;
 	char v[AUTH_MAX_CHALLENGES][AUTH_CHALLENGE_MAX];
 };
 
-/** Outcome of auth_digest_verify(). Wipe with auth_result_wipe(). */
+/**
+ * Outcome of auth_digest_verify(). About 16 KiB: allocate it with the
+ * request (arena/heap), not on a small stack. Holds the session HA1 after a
+ * success: wipe with auth_result_wipe() when the response has been built.
+ */
 struct auth_result {
 	int reason;                   /* enum auth_reason */
 	struct auth_identity who;     /* valid when reason == AUTH_R_OK */
 	struct auth_challenges challenges; /* filled unless OK/ERROR */
 	char auth_info[AUTH_INFO_MAX];/* OK with qop=auth or no qop: the
-	                               * Authentication-Info value; "" for
-	                               * auth-int (use auth_digest_auth_info) */
+	                               * Authentication-Info value ("" = send
+	                               * none); "" for auth-int, whose rspauth
+	                               * covers the response body: call
+	                               * auth_digest_auth_info() */
 	struct {                      /* private: state for Authentication-Info */
 		int alg, qop;
 		char ha1_hex[2 * AUTH_HASH_MAX + 1]; /* secret (session HA1) */
@@ -344,8 +359,10 @@ int auth_digest_challenge(struct auth *a, const char *realm, int stale,
 
 /**
  * Authentication-Info value after success: qop, rspauth, cnonce, nc and,
- * when the nonce is past half its lifetime, nextnonce. For qop=auth-int
+ * when the nonce is past half its lifetime, nextnonce (so that clients
+ * move to a new nonce before the old one goes stale). For qop=auth-int
  * @p body/@p body_len is the response body (the rspauth covers it).
+ * Without qop and with a young nonce the value is "" (send no header).
  * @return PRES_OK, PRES_EINVAL (res not successful), PRES_ETOOBIG.
  */
 int auth_digest_auth_info(struct auth *a, const struct auth_result *res,

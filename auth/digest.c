@@ -694,6 +694,24 @@ int auth_reason_status(int reason)
 	}
 }
 
+int auth_reason_is_failure(int reason)
+{
+	switch (reason) {
+	case AUTH_R_MALFORMED:
+	case AUTH_R_REALM:
+	case AUTH_R_ALGORITHM:
+	case AUTH_R_OPAQUE:
+	case AUTH_R_NONCE:
+	case AUTH_R_URI:
+	case AUTH_R_USERHASH:
+	case AUTH_R_UNKNOWN_USER:
+	case AUTH_R_BAD_RESPONSE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 void auth_result_wipe(struct auth_result *res)
 {
 	if (res)
@@ -872,7 +890,7 @@ int auth_digest_verify(struct auth *a, const struct auth_http_req *rq,
 	res->reason = AUTH_R_ERROR;
 	if (!a || !rq || !rq->method || !rq->uri || !cb)
 		return PRES_EINVAL;
-	if (!rq->authorization)
+	if (!rq->authorization || rq->authorization[strspn(rq->authorization, " \t")] == '\0')
 		return refuse(a, res, AUTH_R_MISSING, 0, NULL);
 
 	p = malloc(sizeof(*p));
@@ -885,6 +903,11 @@ int auth_digest_verify(struct auth *a, const struct auth_http_req *rq,
 	}
 	if (rc) {
 		rc = refuse(a, res, AUTH_R_MALFORMED, 0, NULL);
+		goto done;
+	}
+	if (p->nonce[0] == '\0') {
+		/* initial request with empty nonce/response (TS 24.109 style) */
+		rc = refuse(a, res, AUTH_R_MISSING, 0, NULL);
 		goto done;
 	}
 	ri = realm_index(a, p->realm);

@@ -387,6 +387,19 @@ START_TEST(test_cfg_refused)
 	ck_assert_ptr_nonnull(a);
 	auth_free(a);
 	auth_free(NULL);
+
+	ck_assert_str_eq(auth_alg_name(AUTH_ALG_SHA256_SESS), "SHA-256-sess");
+	ck_assert_ptr_null(auth_alg_name(0x10));
+	ck_assert_int_eq(auth_alg_from_name("md5-SESS"), AUTH_ALG_MD5_SESS);
+	ck_assert_int_eq(auth_alg_from_name("AKAv1-MD5"), 0);
+	ck_assert_int_eq(auth_alg_from_name(NULL), 0);
+	ck_assert_uint_eq(auth_alg_hash_len(AUTH_ALG_MD5), 16);
+	ck_assert_uint_eq(auth_alg_hash_len(AUTH_ALG_SHA256), 32);
+	ck_assert_uint_eq(auth_alg_hash_len(3), 0);
+	ck_assert_str_eq(auth_reason_str(AUTH_R_REPLAY), "nonce count replayed");
+	ck_assert_str_eq(auth_reason_str(99), "unknown");
+	ck_assert_int_eq(auth_reason_status(AUTH_R_ERROR), 500);
+	ck_assert_int_eq(auth_reason_status(AUTH_R_OK), 200);
 }
 END_TEST
 
@@ -414,7 +427,14 @@ START_TEST(test_challenge_missing)
 	ck_assert_uint_eq(strlen(nonce), 48);
 	ch_param(res.challenges.v[2], "nonce", nonce2, sizeof(nonce2));
 	ck_assert_str_ne(nonce, nonce2);
-	/* Basic is "missing" too */
+	/* empty header, empty nonce (UE's first request) and Basic are "missing" too */
+	ck_assert_int_eq(run(a, &alice_src, "GET", "/x", " ", NULL, 0, &res), PRES_EAUTH);
+	ck_assert_int_eq(res.reason, AUTH_R_MISSING);
+	ck_assert_int_eq(run(a, &alice_src, "GET", "/x", "Digest username=\"alice@ims.example.com\", "
+	    "realm=\"xcap.example.com\", nonce=\"\", uri=\"/x\", response=\"\"", NULL, 0, &res),
+	    PRES_EAUTH);
+	ck_assert_int_eq(res.reason, AUTH_R_MISSING);
+	ck_assert_int_eq(auth_reason_is_failure(res.reason), 0);
 	ck_assert_int_eq(run(a, &alice_src, "GET", "/x", "Basic YTpi", NULL, 0, &res), PRES_EAUTH);
 	ck_assert_int_eq(res.reason, AUTH_R_MISSING);
 	/* malformed: 400 with challenges */
@@ -504,6 +524,7 @@ static void roundtrip(int alg, int qop)
 	    PRES_EAUTH);
 	ck_assert_int_eq(res.reason, AUTH_R_BAD_RESPONSE);
 	ck_assert_ptr_null(strstr(res.challenges.v[0], "stale"));
+	ck_assert_int_eq(auth_reason_is_failure(res.reason), 1);
 	auth_free(a);
 	pres_clock_set(0);
 }
@@ -752,6 +773,7 @@ START_TEST(test_nonce_expiry_stale)
 	ck_assert_int_eq(res.reason, AUTH_R_STALE);
 	ck_assert_int_eq(auth_reason_status(res.reason), 401);
 	ck_assert_ptr_nonnull(strstr(res.challenges.v[0], ", stale=true"));
+	ck_assert_int_eq(auth_reason_is_failure(res.reason), 0);
 	/* expired and wrong password: not stale, a plain failure */
 	c.pw = (const uint8_t *)"nope";
 	c.pw_len = 4;
@@ -861,6 +883,75 @@ START_TEST(test_nonce_table_eviction)
 	client_take(&c, &res.challenges);
 	client_auth(&c, "GET", "/x", 1, NULL, 0, hdr, sizeof(hdr));
 	ck_assert_int_eq(run(a, &alice_src, "GET", "/x", hdr, NULL, 0, &res), PRES_OK);
+	auth_free(a);
+	pres_clock_set(0);
+}
+END_TEST
+
+
+/* Deterministic mutation fuzzing of the parser and the engine: no crash, no
+ * sanitizer report, only documented results, never a false success. */
+START_TEST(test_fuzz_mutations)
+{
+	static const char alphabet[] = "\"\\,= \t=aZ09/+-\x01\x7f\xff";
+	struct auth *a = mk_auth(AUTH_ALG_ALL, 1, 64);
+	struct client c = alice(AUTH_ALG_SHA256, AUTH_QOP_AUTH_INT);
+	struct auth_digest_params p;
+	char good[2048], hdr[2048];
+	uint32_t seed = 12345;
+	int ok = 0;
+
+	pres_clock_set(T0);
+	ck_assert_int_eq(auth_digest_challenge(a, NULL, 0, &chs), PRES_OK);
+	client_take(&c, &chs);
+	client_auth(&c, "GET", "/x", 1, NULL, 0, good, sizeof(good));
+	for (int it = 0; it < 20000; it++) {
+		size_t len = strlen(good);
+		memcpy(hdr, good, len + 1);
+		int edits = 1 + (int)((seed >> 8) % 4);
+		for (int k = 0; k < edits; k++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t pos = (seed >> 4) % len;
+			seed = seed * 1103515245u + 12345u;
+			switch ((seed >> 16) % 4) {
+			case 0:   /* replace with a special character */
+				hdr[pos] = alphabet[(seed >> 3) % (sizeof(alphabet) - 1)];
+				break;
+			case 1:   /* flip a bit */
+				hdr[pos] = (char)(hdr[pos] ^ (1 << ((seed >> 5) % 7)));
+				if (!hdr[pos])
+					hdr[pos] = 'x';
+				break;
+			case 2:   /* truncate */
+				hdr[pos] = '\0';
+				len = pos ? pos : 1;
+				break;
+			default:  /* delete one character */
+				memmove(hdr + pos, hdr + pos + 1, len - pos);
+				len = len > 1 ? len - 1 : 1;
+				break;
+			}
+			if (!hdr[0]) {
+				hdr[0] = 'D';
+				hdr[1] = '\0';
+			}
+			len = strlen(hdr);
+		}
+		int rc = auth_digest_parse(hdr, &p);
+		ck_assert(rc == PRES_OK || rc == PRES_EINVAL || rc == PRES_ENOTFOUND ||
+		    rc == PRES_ETOOBIG);
+		rc = run(a, &alice_src, "GET", "/x", hdr, NULL, 0, &res);
+		ck_assert(rc == PRES_OK || rc == PRES_EAUTH);
+		if (rc == PRES_OK) {
+			/* only harmless edits (case, whitespace, unknown params) pass */
+			ck_assert_str_eq(res.who.impi, "alice@ims.example.com");
+			ok++;
+		} else {
+			ck_assert_uint_gt(res.challenges.n, 0);
+		}
+	}
+	/* nonce-count: at most one success per distinct nc, and only nc=1 exists */
+	ck_assert_int_le(ok, 1);
 	auth_free(a);
 	pres_clock_set(0);
 }
@@ -1210,6 +1301,7 @@ static Suite *auth_suite(void)
 	tcase_add_test(tc, test_legacy_no_qop);
 	tcase_add_test(tc, test_nonce_table_eviction);
 	tcase_add_test(tc, test_db_source);
+	tcase_add_test(tc, test_fuzz_mutations);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("identity");
