@@ -86,6 +86,8 @@ struct auth_identity {
 	                                            * impus[0] is the default IMPU */
 	int64_t auth_time;   /* when the authentication was established (s) */
 	int64_t not_before;  /* authentications before this are void (0 = none) */
+	int64_t expires;     /* credential valid until (e.g. Ks_NAF expiry);
+	                      * 0 = no limit; past it the engine re-challenges */
 	int method;          /* enum auth_method */
 };
 
@@ -155,9 +157,12 @@ int auth_identity_is_stale(const struct auth_identity *id, int64_t auth_not_befo
  *                 auth_time and method); arrives initialized empty. If
  *                 impi is left empty the engine uses the username.
  * @return PRES_OK; PRES_ENOTFOUND for an unknown user or no credential
- *  for this algorithm (the engine challenges again); any other negative
- *  code aborts verification and is returned by auth_digest_verify()
- *  unchanged (e.g. PRES_EAGAIN while a Zn query is pending).
+ *  for this algorithm (the engine challenges again: for GBA this is
+ *  "bootstrapping required"); PRES_EAUTH if the user is known but not
+ *  allowed this service (reason AUTH_R_FORBIDDEN, 403, no challenge); any
+ *  other negative code aborts verification and is returned by
+ *  auth_digest_verify() unchanged (e.g. PRES_EAGAIN while a Zn query is
+ *  pending, PRES_EDB).
  */
 typedef int (*auth_cred_cb)(void *arg, const char *username, const char *realm,
     int alg, uint8_t *ha1, size_t *ha1_len, struct auth_identity *who);
@@ -273,15 +278,18 @@ enum auth_reason {
 	AUTH_R_BAD_RESPONSE, /* wrong password / response */
 	AUTH_R_STALE,        /* correct response, nonce expired: stale=true */
 	AUTH_R_REPLAY,       /* nonce-count not above the highest seen: stale=true */
-	AUTH_R_REAUTH,       /* authentication older than a forced re-auth */
+	AUTH_R_REAUTH,       /* authentication older than a forced re-auth, or
+	                      * the credential expired (GBA: bootstrap again) */
+	AUTH_R_FORBIDDEN,    /* source: known user, service not allowed (403) */
 	AUTH_R_ERROR,        /* internal error (see the return code) */
 };
 /** Static text for logs, e.g. "bad response". */
 const char *auth_reason_str(int reason);
 /**
  * Suggested HTTP/SIP status for a reason: 200 (OK), 400 (malformed,
- * uri mismatch), 401 (everything needing a challenge), 500 (error).
- * With 401 send every challenge in auth_result.challenges.
+ * uri mismatch), 403 (forbidden), 401 (everything needing a challenge),
+ * 500 (error). With 400/401 send every challenge in auth_result.challenges
+ * (SIP: 407 with Proxy-Authenticate where the server acts as a proxy).
  */
 int auth_reason_status(int reason);
 
@@ -333,7 +341,8 @@ void auth_result_wipe(struct auth_result *res);
  *
  * Order of checks: scheme and syntax, realm, algorithm, qop, opaque, nonce
  * signature, uri, credentials (@p cb), response (constant time), nonce
- * expiry (stale), forced re-authentication, nonce-count (replay). The nc
+ * expiry (stale), forced re-authentication and credential expiry,
+ * nonce-count (replay). The nc
  * of a nonce is recorded only after a correct response.
  *
  * @param a       engine
@@ -342,8 +351,9 @@ void auth_result_wipe(struct auth_result *res);
  * @param res     OUT: reason; identity on success; challenges otherwise
  * @return PRES_OK: authenticated (res->who, res->auth_info);
  *  PRES_EAUTH: not authenticated, answer auth_reason_status(res->reason)
- *  with res->challenges; other negative: internal error or the credential
- *  source's own code (e.g. PRES_EAGAIN, PRES_EDB), no challenge made.
+ *  with res->challenges (none for AUTH_R_FORBIDDEN); other negative:
+ *  internal error or the credential source's own code (e.g. PRES_EAGAIN,
+ *  PRES_EDB), res->reason AUTH_R_ERROR, no challenge made.
  */
 int auth_digest_verify(struct auth *a, const struct auth_http_req *rq,
     auth_cred_cb cb, void *cb_arg, struct auth_result *res);

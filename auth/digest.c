@@ -668,7 +668,8 @@ static const char *const reason_text[] = {
 	[AUTH_R_BAD_RESPONSE] = "bad response",
 	[AUTH_R_STALE] = "stale nonce",
 	[AUTH_R_REPLAY] = "nonce count replayed",
-	[AUTH_R_REAUTH] = "re-authentication forced",
+	[AUTH_R_REAUTH] = "re-authentication required",
+	[AUTH_R_FORBIDDEN] = "service not allowed",
 	[AUTH_R_ERROR] = "internal error",
 };
 
@@ -687,6 +688,8 @@ int auth_reason_status(int reason)
 	case AUTH_R_MALFORMED:
 	case AUTH_R_URI:
 		return 400;
+	case AUTH_R_FORBIDDEN:
+		return 403;
 	case AUTH_R_ERROR:
 		return 500;
 	default:
@@ -976,6 +979,12 @@ int auth_digest_verify(struct auth *a, const struct auth_http_req *rq,
 		rc = refuse(a, res, AUTH_R_UNKNOWN_USER, 0, p->username);
 		goto done;
 	}
+	if (rc == PRES_EAUTH) {
+		auth_identity_init(&res->who);
+		res->reason = AUTH_R_FORBIDDEN;
+		log_debug("digest: refused (%s) user %s", auth_reason_str(res->reason), p->username);
+		goto done;
+	}
 	if (rc) {
 		auth_identity_init(&res->who);
 		res->reason = AUTH_R_ERROR;
@@ -1020,7 +1029,8 @@ int auth_digest_verify(struct auth *a, const struct auth_http_req *rq,
 		res->who.auth_time = ts;
 	if (res->who.method == AUTH_METHOD_NONE)
 		res->who.method = AUTH_METHOD_DIGEST;
-	if (auth_identity_is_stale(&res->who, res->who.not_before)) {
+	if (auth_identity_is_stale(&res->who, res->who.not_before) ||
+	    (res->who.expires && now > res->who.expires)) {
 		auth_identity_init(&res->who);
 		OPENSSL_cleanse(&res->st, sizeof(res->st));
 		rc = refuse(a, res, AUTH_R_REAUTH, 0, p->username);

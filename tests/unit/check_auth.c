@@ -226,6 +226,7 @@ struct pw_source {
 	size_t pw_len;
 	const char *impu;
 	int64_t not_before;
+	int64_t expires;
 	int rc;              /* forced return code if non-zero */
 	int calls;
 };
@@ -243,6 +244,7 @@ static int pw_cb(void *arg, const char *username, const char *realm, int alg,
 	if (s->impu)
 		ck_assert_int_eq(auth_identity_add_impu(who, s->impu), PRES_OK);
 	who->not_before = s->not_before;
+	who->expires = s->expires;
 	return auth_digest_ha1(alg, username, realm, s->pw, s->pw_len, ha1, ha1_len);
 }
 
@@ -397,6 +399,7 @@ START_TEST(test_cfg_refused)
 	ck_assert_uint_eq(auth_alg_hash_len(AUTH_ALG_SHA256), 32);
 	ck_assert_uint_eq(auth_alg_hash_len(3), 0);
 	ck_assert_str_eq(auth_reason_str(AUTH_R_REPLAY), "nonce count replayed");
+	ck_assert_str_eq(auth_reason_str(AUTH_R_FORBIDDEN), "service not allowed");
 	ck_assert_str_eq(auth_reason_str(99), "unknown");
 	ck_assert_int_eq(auth_reason_status(AUTH_R_ERROR), 500);
 	ck_assert_int_eq(auth_reason_status(AUTH_R_OK), 200);
@@ -672,6 +675,21 @@ START_TEST(test_refusal_reasons)
 	ck_assert_int_eq(res.reason, AUTH_R_ERROR);
 	ck_assert_uint_eq(res.challenges.n, 0);
 	src.rc = 0;
+
+	/* known but not allowed: 403 without a challenge */
+	src.rc = PRES_EAUTH;
+	ck_assert_int_eq(run(a, &src, "GET", "/x", hdr, NULL, 0, &res), PRES_EAUTH);
+	ck_assert_int_eq(res.reason, AUTH_R_FORBIDDEN);
+	ck_assert_int_eq(auth_reason_status(res.reason), 403);
+	ck_assert_uint_eq(res.challenges.n, 0);
+	src.rc = 0;
+
+	/* credential expired (e.g. Ks_NAF lifetime): re-challenge, not stale */
+	src.expires = T0 - 1;
+	ck_assert_int_eq(run(a, &src, "GET", "/x", hdr, NULL, 0, &res), PRES_EAUTH);
+	ck_assert_int_eq(res.reason, AUTH_R_REAUTH);
+	ck_assert_ptr_null(strstr(res.challenges.v[0], "stale"));
+	src.expires = T0 + 3600;
 
 	/* none of the above consumed nc 1: the right request still passes */
 	ck_assert_int_eq(run(a, &src, "GET", "/x", hdr, NULL, 0, &res), PRES_OK);
