@@ -1102,6 +1102,171 @@ START_TEST(xcapdiff_rfc5874)
 }
 END_TEST
 
+
+/* ---- 7. filters -------------------------------------------------------------- */
+
+#define FS_HEAD "<filter-set xmlns='urn:ietf:params:xml:ns:simple-filter'>" \
+	"<ns-bindings><ns-binding prefix='pidf' urn='urn:ietf:params:xml:ns:pidf'/>" \
+	"<ns-binding prefix='dm' urn='urn:ietf:params:xml:ns:pidf:data-model'/></ns-bindings>"
+#define FS_TAIL "</filter-set>"
+
+static struct pres_filter *filter_from(const char *xml)
+{
+	struct pres_filter *f = NULL;
+	char err[160];
+
+	ck_assert_msg(pres_filter_parse(xml, strlen(xml), &f, err, sizeof(err)) == PRES_OK,
+	    "filter parse: %s", err);
+	return f;
+}
+
+START_TEST(filter_what)
+{
+	/* RFC 4661 style: only the tuple with a given contact */
+	static const char *func = FS_HEAD
+		"<filter id='123' uri='sip:someone@example.com'><what>"
+		"<include>/presence/dm:person[@id='p1']/*[local-name()='x']</include>"
+		"</what></filter>" FS_TAIL;
+	struct pres_filter *f = (struct pres_filter *)1;
+	size_t len, olen;
+	char *doc = load("rfc4479-pidf.xml", &len), *out;
+	char err[128];
+
+	/* functions are outside the supported subset */
+	ck_assert_int_eq(pres_filter_parse(S(func), &f, err, sizeof(err)), PRES_EINVAL);
+	ck_assert_ptr_null(f);
+	f = filter_from(FS_HEAD
+		"<filter id='123' uri='sip:someone@example.com'><what>"
+		"<include type='xpath'>/pidf:presence/pidf:tuple[pidf:contact='mailto:someone@example.com']</include>"
+		"<include>/presence/person[@id='p1']/activities</include>"
+		"<exclude>/pidf:presence/pidf:tuple/pidf:contact</exclude>"
+		"</what></filter>" FS_TAIL);
+	ck_assert_int_eq(pres_filter_apply(f, doc, len, &out, &olen), PRES_OK);
+	ck_assert_int_eq(xp_count(out, olen, "/p:presence/p:tuple"), 1);
+	ck_assert_int_eq(xp_count(out, olen, "/p:presence/p:tuple[@id='mail-tuple']/p:status/p:basic"), 1);
+	ck_assert_int_eq(xp_count(out, olen, "//p:contact"), 0);
+	/* the ancestor person is kept as a shell around the activities */
+	ck_assert_int_eq(xp_count(out, olen, "/p:presence/dm:person[@id='p1']/*"), 1);
+	ck_assert_int_eq(xp_count(out, olen, "/p:presence/dm:person/r:activities/r:meeting"), 1);
+	ck_assert_int_eq(xp_count(out, olen, "//p:note | //dm:device"), 0);
+	ck_assert_int_eq(xp_count(out, olen, "/p:presence[@entity='pres:someone@example.com']"), 1);
+	free(out);
+	pres_filter_free(f);
+
+	/* a filter for another resource does not apply */
+	f = filter_from(FS_HEAD "<filter id='1' uri='sip:other@example.com'><what>"
+		"<include>/presence/tuple</include></what></filter>" FS_TAIL);
+	ck_assert_int_eq(pres_filter_apply(f, doc, len, &out, &olen), PRES_OK);
+	ck_assert_int_eq(xp_count(out, olen, "/p:presence/dm:device"), 1);
+	free(out);
+	pres_filter_free(f);
+
+	/* domain filter, exclude only */
+	f = filter_from(FS_HEAD "<filter id='1' domain='example.com'><what>"
+		"<exclude>/pidf:presence/dm:person</exclude><exclude>/presence/tuple[@id='tel-tuple']</exclude>"
+		"</what></filter>" FS_TAIL);
+	ck_assert_int_eq(pres_filter_apply(f, doc, len, &out, &olen), PRES_OK);
+	ck_assert_int_eq(xp_count(out, olen, "/p:presence/dm:person"), 0);
+	ck_assert_int_eq(xp_count(out, olen, "/p:presence/p:tuple"), 2);
+	ck_assert_int_eq(xp_count(out, olen, "/p:presence/dm:device"), 1);
+	free(out);
+	pres_filter_free(f);
+
+	/* disabled filter */
+	f = filter_from(FS_HEAD "<filter id='1' enabled='false'><what>"
+		"<exclude>/presence/tuple</exclude></what></filter>" FS_TAIL);
+	ck_assert_int_eq(pres_filter_apply(f, doc, len, &out, &olen), PRES_OK);
+	ck_assert_int_eq(xp_count(out, olen, "/p:presence/p:tuple"), 3);
+	free(out);
+	pres_filter_free(f);
+	free(doc);
+}
+END_TEST
+
+static const char *TR_OLD =
+	"<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='sip:a@x.com'>"
+	"<tuple id='t1'><status><basic>closed</basic></status></tuple>"
+	"<tuple id='t2'><status><basic>open</basic></status><note>x</note></tuple></presence>";
+static const char *TR_NEW =
+	"<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='sip:a@x.com'>"
+	"<tuple id='t1'><status><basic>open</basic></status></tuple>"
+	"<tuple id='t2'><status><basic>open</basic></status><note>y</note></tuple>"
+	"<tuple id='t3'><status><basic>open</basic></status></tuple></presence>";
+
+START_TEST(filter_triggers)
+{
+	struct pres_filter *f;
+
+	/* RFC 4661 style: basic status of a tuple goes from closed to open */
+	f = filter_from(FS_HEAD "<filter id='1'><trigger>"
+		"<changed from='closed' to='open'>/pidf:presence/pidf:tuple[@id='t1']/pidf:status/pidf:basic</changed>"
+		"</trigger></filter>" FS_TAIL);
+	ck_assert_int_eq(pres_filter_triggered(f, S(TR_OLD), S(TR_NEW)), 1);
+	ck_assert_int_eq(pres_filter_triggered(f, S(TR_NEW), S(TR_OLD)), 0);   /* open → closed */
+	ck_assert_int_eq(pres_filter_triggered(f, S(TR_NEW), S(TR_NEW)), 0);
+	ck_assert_int_eq(pres_filter_triggered(f, NULL, 0, S(TR_NEW)), 1);     /* first NOTIFY */
+	pres_filter_free(f);
+
+	/* added / removed tuples (by id), OR across <trigger>s */
+	f = filter_from(FS_HEAD "<filter id='1'>"
+		"<trigger><added>/presence/tuple</added></trigger>"
+		"<trigger><removed>/presence/tuple</removed></trigger></filter>" FS_TAIL);
+	ck_assert_int_eq(pres_filter_triggered(f, S(TR_OLD), S(TR_NEW)), 1);
+	ck_assert_int_eq(pres_filter_triggered(f, S(TR_NEW), S(TR_OLD)), 1);
+	ck_assert_int_eq(pres_filter_triggered(f, S(TR_OLD), S(TR_OLD)), 0);
+	pres_filter_free(f);
+
+	/* AND within one <trigger> */
+	f = filter_from(FS_HEAD "<filter id='1'><trigger>"
+		"<added>/presence/tuple</added>"
+		"<changed>/presence/tuple[@id='t2']/note</changed></trigger></filter>" FS_TAIL);
+	ck_assert_int_eq(pres_filter_triggered(f, S(TR_OLD), S(TR_NEW)), 1);
+	pres_filter_free(f);
+	f = filter_from(FS_HEAD "<filter id='1'><trigger>"
+		"<added>/presence/tuple</added>"
+		"<changed>/presence/tuple[@id='t1']/@id</changed></trigger></filter>" FS_TAIL);
+	ck_assert_int_eq(pres_filter_triggered(f, S(TR_OLD), S(TR_NEW)), 0);
+	pres_filter_free(f);
+
+	/* no triggers: notify only when the filtered view changed */
+	f = filter_from(FS_HEAD "<filter id='1'><what><include>/presence/tuple[@id='t1']</include></what></filter>" FS_TAIL);
+	ck_assert_int_eq(pres_filter_triggered(f, S(TR_OLD), S(TR_NEW)), 1);
+	pres_filter_free(f);
+	f = filter_from(FS_HEAD "<filter id='1'><what><include>/presence/tuple[@id='t9']</include></what></filter>" FS_TAIL);
+	ck_assert_int_eq(pres_filter_triggered(f, S(TR_OLD), S(TR_NEW)), 0);
+	pres_filter_free(f);
+}
+END_TEST
+
+START_TEST(filter_unsupported)
+{
+	static const char *bad[] = {
+		FS_HEAD "<filter id='1'><what><include type='namespace'>urn:x</include></what></filter>" FS_TAIL,
+		FS_HEAD "<filter id='1'><what><include>//tuple</include></what></filter>" FS_TAIL,
+		FS_HEAD "<filter id='1'><what><include>/presence/tuple[contains(@id,'x')]</include></what></filter>" FS_TAIL,
+		FS_HEAD "<filter id='1'><what><include>/presence/child::tuple</include></what></filter>" FS_TAIL,
+		FS_HEAD "<filter id='1'><what><include>tuple</include></what></filter>" FS_TAIL,
+		FS_HEAD "<filter id='1'><what><include>/x:presence</include></what></filter>" FS_TAIL,
+		FS_HEAD "<filter id='1'><what><include>/presence/@entity</include></what></filter>" FS_TAIL,
+		FS_HEAD "<filter id='1'><trigger><changed by='1'>/presence/tuple</changed></trigger></filter>" FS_TAIL,
+		FS_HEAD "<filter id='1'><trigger><moved>/presence</moved></trigger></filter>" FS_TAIL,
+		FS_HEAD "<filter><what/></filter>" FS_TAIL,
+		"<filter-set xmlns='urn:example'/>",
+	};
+	struct pres_filter *f;
+	char err[160];
+	size_t i;
+
+	for (i = 0; i < PRES_ARRAY_LEN(bad); i++) {
+		err[0] = '\0';
+		ck_assert_msg(pres_filter_parse(S(bad[i]), &f, err, sizeof(err)) == PRES_EINVAL,
+		    "case %zu accepted", i);
+		ck_assert_ptr_null(f);
+		ck_assert_msg(err[0], "case %zu without reason", i);
+	}
+}
+END_TEST
+
 static Suite *presence_suite(void)
 {
 	Suite *s = suite_create("presence");
@@ -1151,6 +1316,12 @@ static Suite *presence_suite(void)
 
 	tc = tcase_create("xcapdiff");
 	tcase_add_test(tc, xcapdiff_rfc5874);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("filter");
+	tcase_add_test(tc, filter_what);
+	tcase_add_test(tc, filter_triggers);
+	tcase_add_test(tc, filter_unsupported);
 	suite_add_tcase(s, tc);
 	return s;
 }
