@@ -1267,6 +1267,51 @@ START_TEST(filter_unsupported)
 }
 END_TEST
 
+
+/* ---- robustness: every parser on every prefix of the sample documents ---- */
+
+START_TEST(robust_truncations)
+{
+	static const char *files[] = {
+		"rfc4479-pidf.xml", "rfc5025-example.xml", "oma-default-rules.xml",
+		"rfc5874-example.xml",
+	};
+	size_t fi, cut;
+
+	for (fi = 0; fi < PRES_ARRAY_LEN(files); fi++) {
+		size_t len;
+		char *doc = load(files[fi], &len);
+
+		for (cut = 1; cut <= len; cut += 7) {
+			struct pres_rules *r = NULL;
+			struct pres_filter *f = NULL;
+			struct pres_pub_in in = { doc, cut, 1 };
+			struct pres_decision d;
+			char *out = NULL, sp[16];
+			size_t olen;
+			int rc;
+
+			rc = pres_pidf_check(doc, cut, NULL, NULL, 0);
+			ck_assert(rc == PRES_OK || rc == PRES_EINVAL);
+			(void)pres_pidf_sphere(doc, cut, sp, sizeof(sp));
+			rc = pres_rules_parse(doc, cut, &r, NULL, 0);
+			ck_assert(rc == PRES_OK ? r != NULL : r == NULL);
+			pres_rules_free(r);
+			(void)pres_filter_parse(doc, cut, &f, NULL, 0);
+			pres_filter_free(f);
+			ck_assert_int_eq(pres_compose("sip:someone@example.com", &in, 1, NULL, 0, &out, &olen), PRES_OK);
+			free(out);
+			ck_assert_int_eq(pres_decision_allow_all(&d), PRES_OK);
+			rc = pres_transform(&d, doc, cut, &out, &olen);
+			ck_assert(rc == PRES_OK ? out != NULL : out == NULL);
+			free(out);
+			pres_decision_clear(&d);
+		}
+		free(doc);
+	}
+}
+END_TEST
+
 static Suite *presence_suite(void)
 {
 	Suite *s = suite_create("presence");
@@ -1322,6 +1367,10 @@ static Suite *presence_suite(void)
 	tcase_add_test(tc, filter_what);
 	tcase_add_test(tc, filter_triggers);
 	tcase_add_test(tc, filter_unsupported);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("robust");
+	tcase_add_test(tc, robust_truncations);
 	suite_add_tcase(s, tc);
 	return s;
 }
