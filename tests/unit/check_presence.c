@@ -805,6 +805,79 @@ START_TEST(rules_transform_services_devices)
 }
 END_TEST
 
+
+START_TEST(rules_each_attribute)
+{
+	static const struct { const char *perm; const char *elem; } tab[] = {
+		{ "provide-activities", "activities" }, { "provide-class", "class" },
+		{ "provide-mood", "mood" }, { "provide-place-is", "place-is" },
+		{ "provide-place-type", "place-type" }, { "provide-privacy", "privacy" },
+		{ "provide-relationship", "relationship" }, { "provide-status-icon", "status-icon" },
+		{ "provide-sphere", "sphere" }, { "provide-time-offset", "time-offset" },
+	};
+	static const char *doc =
+		"<presence xmlns='urn:ietf:params:xml:ns:pidf' xmlns:dm='urn:ietf:params:xml:ns:pidf:data-model' "
+		"xmlns:r='urn:ietf:params:xml:ns:pidf:rpid' entity='sip:p@x.com'>"
+		"<dm:person id='p1'><r:activities><r:away/></r:activities><r:class>c1</r:class>"
+		"<r:mood><r:bored/></r:mood><r:place-is><r:audio><r:noisy/></r:audio></r:place-is>"
+		"<r:place-type><r:home/></r:place-type><r:privacy><r:quiet/></r:privacy>"
+		"<r:relationship><r:family/></r:relationship><r:status-icon>http://x/i.png</r:status-icon>"
+		"<r:sphere>home</r:sphere><r:time-offset>60</r:time-offset>"
+		"<r:user-input>active</r:user-input><dm:note>n</dm:note></dm:person>"
+		"<dm:person id='p2'><r:class>c2</r:class></dm:person>"
+		"<dm:device id='d1'><dm:deviceID>urn:x:1</dm:deviceID><r:class>dc</r:class></dm:device>"
+		"<dm:device id='d2'><dm:deviceID>urn:x:2</dm:deviceID></dm:device></presence>";
+	struct pres_watcher w = { "sip:z@y.com", 0, NULL };
+	size_t i;
+
+	for (i = 0; i < PRES_ARRAY_LEN(tab); i++) {
+		char rules[1024], xp[128];
+		struct pres_rules *r;
+		struct pres_decision d;
+		char *out;
+		size_t olen;
+
+		snprintf(rules, sizeof(rules), RS_HEAD "<cr:rule id='r'><cr:transformations>"
+		    "<pr:provide-persons><pr:occurrence-id>p1</pr:occurrence-id></pr:provide-persons>"
+		    "<pr:%s>true</pr:%s></cr:transformations>"
+		    "<cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions></cr:rule>" RS_TAIL,
+		    tab[i].perm, tab[i].perm);
+		r = rules_from(rules);
+		ck_assert_int_eq(pres_rules_eval(r, &w, 0, NULL, NULL, NULL, &d), PRES_OK);
+		ck_assert_int_eq(pres_transform(&d, S(doc), &out, &olen), PRES_OK);
+		ck_assert_int_eq(xp_count(out, olen, "/p:presence/dm:person"), 1);
+		ck_assert_msg(xp_count(out, olen, "/p:presence/dm:person/*") == 1,
+		    "%s: %s", tab[i].perm, out);
+		snprintf(xp, sizeof(xp), "/p:presence/dm:person[@id='p1']/r:%s", tab[i].elem);
+		ck_assert_int_eq(xp_count(out, olen, xp), 1);
+		free(out);
+		pres_decision_clear(&d);
+		pres_rules_free(r);
+	}
+
+	/* persons and devices selected by class / occurrence-id */
+	{
+		struct pres_rules *r = rules_from(RS_HEAD RULE("r", "", "allow",
+			"<pr:provide-persons><pr:class>c2</pr:class></pr:provide-persons>"
+			"<pr:provide-devices><pr:class>dc</pr:class><pr:occurrence-id>d2</pr:occurrence-id></pr:provide-devices>"
+			"<pr:provide-user-input>full</pr:provide-user-input>") RS_TAIL);
+		struct pres_decision d;
+		char *out;
+		size_t olen;
+
+		ck_assert_int_eq(pres_rules_eval(r, &w, 0, NULL, NULL, NULL, &d), PRES_OK);
+		ck_assert_int_eq(pres_transform(&d, S(doc), &out, &olen), PRES_OK);
+		ck_assert_int_eq(xp_count(out, olen, "/p:presence/dm:person"), 1);
+		ck_assert_int_eq(xp_count(out, olen, "/p:presence/dm:person[@id='p2']"), 1);
+		ck_assert_int_eq(xp_count(out, olen, "/p:presence/dm:device"), 2);
+		ck_assert_int_eq(xp_count(out, olen, "//r:class"), 0);
+		free(out);
+		pres_decision_clear(&d);
+		pres_rules_free(r);
+	}
+}
+END_TEST
+
 START_TEST(rules_oma_attributes)
 {
 	struct pres_rules *r = rules_from(RS_HEAD
@@ -1344,6 +1417,7 @@ static Suite *presence_suite(void)
 	tcase_add_test(tc, rules_unsupported_condition);
 	tcase_add_test(tc, rules_combining);
 	tcase_add_test(tc, rules_transform_services_devices);
+	tcase_add_test(tc, rules_each_attribute);
 	tcase_add_test(tc, rules_oma_attributes);
 	tcase_add_test(tc, rules_key);
 	tcase_add_test(tc, rules_parse_errors);
