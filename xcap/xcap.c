@@ -696,6 +696,8 @@ static int do_write(struct xcap *x, struct db *db, const struct xcap_request *rq
 			st = 413;
 		if (st == 0 && (rc = new_etag(etag)) != PRES_OK)
 			st = rc;
+		if (st == 0 && x->race_hook)
+			x->race_hook(x->race_hook_arg);
 		if (st == 0) {
 			if (out)
 				rc = db_doc_put(db, u->au->auid, u->xui, u->doc, out, out_len,

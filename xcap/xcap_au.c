@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 
@@ -91,6 +92,10 @@ int xcap_au_load_schemas(struct xcap *x)
 		if (!xcap_aus[i].xsd)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", x->schema_dir, xcap_aus[i].xsd);
+		if (access(path, R_OK) != 0) {
+			log_warn("xcap: schema %s", path);
+			return PRES_EIO;
+		}
 		if (!(pc = xmlSchemaNewParserCtxt(path)))
 			return PRES_ENOMEM;
 		xmlSchemaSetParserStructuredErrors(pc, schema_parse_err, NULL);

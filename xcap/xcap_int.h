@@ -60,6 +60,10 @@ struct xcap {
 	xmlSchemaPtr *schemas;      /* [xcap_n_aus] */
 	xcap_change_cb cb;
 	void *cb_arg;
+	/* test hook only: called between the read and the compare-and-set of a
+	 * write, to let a unit test simulate a concurrent writer */
+	void (*race_hook)(void *arg);
+	void *race_hook_arg;
 };
 
 /* ---- errors (RFC 4825 section 11) ------------------------------------ */
