@@ -1194,6 +1194,18 @@ START_TEST(test_change_events)
 }
 END_TEST
 
+START_TEST(test_tel_xui)
+{
+	const char *doc = "<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\"/>";
+	/* Alice's tel: IMPU, with visual separators and percent-encoding */
+	ck_assert_int_eq(req(&AL, "PUT", ROOT "/resource-lists/users/tel:%2B1-555-0001/index",
+	    CT_RL, doc), 201);
+	ck_assert_int_eq(req(&AL, "GET", ROOT "/resource-lists/users/tel:+15550001/index", NULL, NULL), 200);
+	ck_assert_int_eq(req(&BO, "GET", ROOT "/resource-lists/users/tel:+15550001/index", NULL, NULL), 403);
+	ck_assert_int_eq(req(&BO, "GET", ROOT "/resource-lists/users/tel:+15559999/index", NULL, NULL), 403);
+}
+END_TEST
+
 START_TEST(test_new_fails_without_schemas)
 {
 	struct xcap_cfg cfg = { .root_path = ROOT, .schema_dir = "/nonexistent" };
@@ -1236,6 +1248,7 @@ static Suite *xcap_suite(void)
 	tcase_add_test(h, test_xcap_caps);
 	tcase_add_test(h, test_directory);
 	tcase_add_test(h, test_change_events);
+	tcase_add_test(h, test_tel_xui);
 	suite_add_tcase(s, h);
 	return s;
 }
