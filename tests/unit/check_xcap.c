@@ -107,7 +107,7 @@ static char *get(const struct who *w, const char *target, int *status, char *cty
 	char *b;
 	*status = req_full(w, "GET", target, NULL, NULL, NULL, NULL, &rs);
 	if (ctype_out)
-		strcpy(ctype_out, rs.content_type);
+		pres_strlcpy(ctype_out, rs.content_type, 128);
 	b = rs.body ? strndup(rs.body, rs.body_len) : NULL;
 	xcap_response_clear(&rs);
 	return b;
@@ -482,7 +482,7 @@ START_TEST(test_doc_put_get_delete)
 	ck_assert_int_eq(req_full(&AL, "PUT", RL_DOC, CT_RL, doc, NULL, NULL, &rs), 201);
 	ck_assert_int_eq(rs.etag[0], '"');
 	ck_assert_int_eq(strlen(rs.etag), 34);
-	strcpy(etag1, rs.etag);
+	pres_strlcpy(etag1, rs.etag, sizeof(etag1));
 	xcap_response_clear(&rs);
 
 	ck_assert_int_eq(req_full(&AL, "GET", RL_DOC, NULL, NULL, NULL, NULL, &rs), 200);
@@ -896,7 +896,7 @@ START_TEST(test_etags)
 	xcap_response_clear(&rs);
 	/* If-None-Match: * creates only */
 	ck_assert_int_eq(req_full(&AL, "PUT", RL_DOC, CT_RL, doc, NULL, "*", &rs), 201);
-	strcpy(e1, rs.etag);
+	pres_strlcpy(e1, rs.etag, sizeof(e1));
 	xcap_response_clear(&rs);
 	ck_assert_int_eq(req_full(&AL, "PUT", RL_DOC, CT_RL, doc, NULL, "*", &rs), 412);
 	xcap_response_clear(&rs);
@@ -916,7 +916,7 @@ START_TEST(test_etags)
 	xcap_response_clear(&rs);
 	ck_assert_int_eq(req_full(&AL, "PUT", RL_SEL "resource-lists/list", CT_EL, "<list/>",
 	    e1, NULL, &rs), 201);
-	strcpy(e2, rs.etag);
+	pres_strlcpy(e2, rs.etag, sizeof(e2));
 	ck_assert_str_ne(e1, e2);
 	xcap_response_clear(&rs);
 	/* a list with the current one matches; weak never matches strongly */
@@ -978,7 +978,7 @@ START_TEST(test_no_lost_update)
 	/* conditional: the client's precondition no longer holds */
 	ck_assert_int_eq(req_full(&AL, "GET", RL_DOC, NULL, NULL, NULL, NULL, &rs), 200);
 	char etag[80];
-	strcpy(etag, rs.etag);
+	pres_strlcpy(etag, rs.etag, sizeof(etag));
 	xcap_response_clear(&rs);
 	race_left = 1;
 	ck_assert_int_eq(req_full(&AL, "PUT", RL_SEL "resource-lists/list%5B@name=%22late%22%5D",
@@ -1033,7 +1033,7 @@ START_TEST(test_rls_services_unique_and_index)
 	ck_assert_ptr_nonnull(strstr(rs.body, "sip:marketing@example.com"));
 	ck_assert_ptr_nonnull(strstr(rs.body, "sip:bobs-buddies@example.com"));
 	ck_assert_ptr_nonnull(strstr(rs.body, "sip:sudhir@example.com"));
-	strcpy(e1, rs.etag);
+	pres_strlcpy(e1, rs.etag, sizeof(e1));
 	ck_assert_int_eq(e1[0], '"');
 	xcap_response_clear(&rs);
 	ck_assert_int_eq(req_full(&BO, "GET", ROOT "/rls-services/global/index", NULL, NULL, NULL,
@@ -1206,6 +1206,32 @@ START_TEST(test_tel_xui)
 }
 END_TEST
 
+START_TEST(test_odd_targets)
+{
+	char longsel[4096] = RL_SEL "resource-lists";
+	const struct { const char *t; int st; } cases[] = {
+		{ RL_SEL "*", 200 },
+		{ RL_SEL "*/*/*/*/*/*/*", 404 },
+		{ RL_SEL "resource-lists/list%5B99999999999999%5D", 400 },
+		{ RL_SEL "resource-lists/list%5B@name=%22%ff%22%5D", 400 },
+		{ RL_SEL "resource-lists/list%5B@name=%22a%22", 400 },
+		{ RL_SEL "resource-lists/list/@", 400 },
+		{ RL_SEL "resource-lists/list/@name/@name", 400 },
+		{ RL_SEL "resource-lists/~~/list", 400 },
+		{ RL_SEL "resource-lists?xmlns(a=urn:x", 400 },
+		{ RL_SEL "resource-lists?xmlns(1a=urn:x)", 400 },
+		{ RL_SEL "resource-lists/list%5B1%5D/@xml:lang", 404 },
+		{ RL_DOC "/~~/resource-lists/list%5B1%5D/namespace::*?xmlns(a=urn:x)", 200 },
+	};
+	put_rl_example();
+	for (size_t i = 0; i < PRES_ARRAY_LEN(cases); i++)
+		ck_assert_msg(req(&AL, "GET", cases[i].t, NULL, NULL) == cases[i].st, "%s", cases[i].t);
+	for (int i = 0; i < 40; i++)
+		pres_strlcpy(longsel + strlen(longsel), "/list", sizeof(longsel) - strlen(longsel));
+	ck_assert_int_eq(req(&AL, "GET", longsel, NULL, NULL), 400);
+}
+END_TEST
+
 START_TEST(test_new_fails_without_schemas)
 {
 	struct xcap_cfg cfg = { .root_path = ROOT, .schema_dir = "/nonexistent" };
@@ -1249,6 +1275,7 @@ static Suite *xcap_suite(void)
 	tcase_add_test(h, test_directory);
 	tcase_add_test(h, test_change_events);
 	tcase_add_test(h, test_tel_xui);
+	tcase_add_test(h, test_odd_targets);
 	suite_add_tcase(s, h);
 	return s;
 }
