@@ -44,8 +44,8 @@ struct xcap *xcap_new(const struct xcap_cfg *cfg)
 		xcap_free(x);
 		return NULL;
 	}
-	/* no trailing '/' on the root */
-	for (size_t l = strlen(x->root_path); l > 1 && x->root_path[l - 1] == '/'; l--)
+	/* no trailing '/' on the root: "/" becomes "" (URIs are built as root + "/...") */
+	for (size_t l = strlen(x->root_path); l > 0 && x->root_path[l - 1] == '/'; l--)
 		x->root_path[l - 1] = '\0';
 	if (x->root_uri)
 		for (size_t l = strlen(x->root_uri); l > 1 && x->root_uri[l - 1] == '/'; l--)

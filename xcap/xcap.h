@@ -22,7 +22,7 @@ struct db;
 struct xcap;
 
 struct xcap_cfg {
-	const char *root_path;   /* path of the XCAP root, e.g. "/xcap-root" (no trailing '/') */
+	const char *root_path;   /* path of the XCAP root, e.g. "/xcap-root", or "/" */
 	const char *root_uri;    /* absolute XCAP root URI for URIs that xcap/ writes into
 	                          * bodies (xcap-directory, <ancestor>), e.g.
 	                          * "https://xcap.ims.example.com:8443/xcap-root";

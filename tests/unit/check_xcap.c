@@ -210,6 +210,11 @@ START_TEST(test_uri_parse)
 	ck_assert_str_eq(u.raw_doc, "resource-lists/users/" ALICE_SIP "/index");
 	xcap_uri_free(&u);
 
+	/* an XCAP root of "/" */
+	ck_assert_int_eq(xcap_uri_parse("", "/pres-rules/users/" ALICE_SIP "/index", &u), 0);
+	ck_assert_str_eq(u.au->auid, "pres-rules");
+	xcap_uri_free(&u);
+
 	ck_assert_int_eq(xcap_uri_parse(ROOT, ROOT "/xcap-caps/global/index", &u), 0);
 	ck_assert_int_eq(u.global, 1);
 	ck_assert_str_eq(u.xui, "");
