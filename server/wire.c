@@ -1,17 +1,71 @@
-/* wire.c - module wiring (temporary: HTTP listeners only). */
+/*
+ * wire.c - creates the modules in order and connects them:
+ *   HTTPS listener (http.c) -> Ut security (auth/: digest with provisioned
+ *   passwords or GBA keys, identity rules, rate limiting, AP trust) ->
+ *   XCAP store (xcap/) -> change events -> SIP engine (sip/).
+ *   The embedded BSF (auth/gba) gets its own HTTP listener.
+ * Each HTTP worker thread has its own database connection (thread key).
+ */
 #include "wire.h"
 #include "http.h"
 #include "pres.h"
 
+#include "auth/auth.h"
+#include "auth/gba.h"
+#include "db/db.h"
+#include "sip/psip.h"
+#include "xcap/xcap.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#ifndef PRES_DATADIR
+#define PRES_DATADIR "/usr/local/share/presenced"
+#endif
+
 struct wire {
 	const struct pres_cfg *cfg;
-	struct http_srv *xcap_srv;
+	pthread_key_t db_key;
+	struct auth *auth;
+	struct auth_rl *rl;
+	struct xcap *xcap;
+	struct db *zn_db;          /* connection of the embedded Zn (its own mutex) */
+	struct gba_zn *zn;
+	struct gba_naf *naf;
+	struct gba_bsf *bsf;
+	struct psip *sip;
+	struct http_srv *xcap_srv, *bsf_srv;
+	char gba_realm[300];
+	char xcap_root_uri[512];
 };
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void db_key_free(void *p)
+{
+	db_close(p);
+}
+
+/* The calling thread's database connection, opened on first use. */
+static struct db *thread_db(struct wire *w)
+{
+	struct db *db = pthread_getspecific(w->db_key);
+	if (db)
+		return db;
+	if (db_open(w->cfg->db_path, &db) != PRES_OK) {
+		log_warnx("database %s: cannot open", w->cfg->db_path);
+		return NULL;
+	}
+	pthread_setspecific(w->db_key, db);
+	return db;
+}
 
 static int readable(const char *what, const char *path)
 {
@@ -20,6 +74,362 @@ static int readable(const char *what, const char *path)
 	log_errx("%s: cannot read %s", what, path ? path : "(unset)");
 	return 0;
 }
+
+static const char *schema_dir(const struct pres_cfg *cfg)
+{
+	if (cfg->xcap.schema_dir)
+		return cfg->xcap.schema_dir;
+	if (access("xcap/schemas/pres-rules.xsd", R_OK) == 0)
+		return "xcap/schemas";     /* running from the source tree */
+	return PRES_DATADIR "/schemas";
+}
+
+/* Is @p addr inside one of @p list (addresses or CIDR prefixes)? */
+static int addr_in(const char *addr, char *const *list, size_t n)
+{
+	unsigned char a[16], b[16];
+	int fa = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(fa, addr, a) != 1)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char net[64];
+		long long bits = fa == AF_INET ? 32 : 128;
+		const char *slash = strchr(list[i], '/');
+		size_t l = slash ? (size_t)(slash - list[i]) : strlen(list[i]);
+		if (l >= sizeof(net))
+			continue;
+		memcpy(net, list[i], l);
+		net[l] = '\0';
+		if (inet_pton(fa, net, b) != 1)
+			continue;
+		if (slash && pres_parse_ll(slash + 1, 0, fa == AF_INET ? 32 : 128, &bits))
+			continue;
+		size_t full = (size_t)bits / 8;
+		unsigned rest = (unsigned)bits % 8;
+		if (memcmp(a, b, full))
+			continue;
+		if (rest && ((a[full] ^ b[full]) & (0xff00 >> rest) & 0xff))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+static int has_token(const char *ua, const char *token)
+{
+	size_t tl = strlen(token);
+	for (const char *p = ua ? strstr(ua, token) : NULL; p; p = strstr(p + 1, token)) {
+		int start = p == ua || p[-1] == ' ' || p[-1] == ';' || p[-1] == '(' || p[-1] == '\t';
+		char e = p[tl];
+		if (start && (e == '\0' || e == ' ' || e == ';' || e == ')' || e == '/' || e == '\t'))
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- credential source: GBA keys or provisioned passwords -------------- */
+
+struct cred_ctx {
+	struct wire *w;
+	struct db *db;
+	struct gba_naf_conn gba;
+	int gba_ok;
+};
+
+static int cred_cb(void *arg, const char *username, const char *realm, int alg,
+    uint8_t *ha1, size_t *ha1_len, struct auth_identity *who)
+{
+	struct cred_ctx *cx = arg;
+	struct wire *w = cx->w;
+	int rc;
+
+	if (w->gba_realm[0] && strcmp(realm, w->gba_realm) == 0) {
+		if (!cx->gba_ok)
+			return PRES_ENOTFOUND;
+		rc = gba_naf_auth_cred_cb(&cx->gba, username, realm, alg, ha1, ha1_len, who);
+		if (rc == PRES_OK) {
+			/* forced re-authentication (presencectl subscriber reauth):
+			 * keys bootstrapped before it are void: bootstrap again */
+			struct db_subscriber s;
+			memset(&s, 0, sizeof(s));
+			if (db_subscriber_get(cx->db, who->impi, &s) == PRES_OK) {
+				who->not_before = s.auth_not_before;
+				if (s.auth_not_before && who->auth_time && who->auth_time < s.auth_not_before) {
+					gba_naf_forget(w->naf, username);
+					rc = PRES_ENOTFOUND;
+				}
+			}
+			db_subscriber_wipe(&s);
+			OPENSSL_cleanse(&s, sizeof(s));
+		}
+	} else {
+		if (!w->cfg->auth.digest)
+			return PRES_ENOTFOUND;
+		struct auth_db_source src = { cx->db, w->cfg->auth.allow_impu_username };
+		rc = auth_db_cred_cb(&src, username, realm, alg, ha1, ha1_len, who);
+	}
+	if (rc == PRES_OK && w->cfg->auth.max_auth_age > 0) {
+		int64_t floor = pres_now() - w->cfg->auth.max_auth_age;
+		if (who->not_before < floor)
+			who->not_before = floor;
+	}
+	return rc;
+}
+
+/* Challenges: a UE announcing GBA (product token 3gpp-gba in User-Agent,
+ * TS 24.109) gets the GBA realm; others the password realm, and the GBA
+ * realm after it when both are enabled. */
+static void add_challenges(struct wire *w, const struct http_req *rq, int stale,
+    struct http_resp *rs)
+{
+	const char *ua = http_req_header(rq, "User-Agent");
+	int gba_ua = has_token(ua, "3gpp-gba") || has_token(ua, "3gpp-gba-uicc");
+	const char *realms[2];
+	size_t n = 0;
+	if (w->cfg->auth.digest && !(gba_ua && w->gba_realm[0]))
+		realms[n++] = w->cfg->auth.realm;
+	if (w->gba_realm[0] && (gba_ua || n == 0 || w->cfg->auth.gba))
+		realms[n++] = w->gba_realm;
+	struct auth_challenges *ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return;
+	for (size_t r = 0; r < n; r++) {
+		if (auth_digest_challenge(w->auth, realms[r], stale, ch) != PRES_OK)
+			continue;
+		for (size_t i = 0; i < ch->n; i++)
+			http_resp_header(rs, "WWW-Authenticate", ch->v[i]);
+	}
+	free(ch);
+}
+
+static void text_resp(struct http_resp *rs, int status, const char *msg)
+{
+	rs->status = status;
+	http_resp_body(rs, "text/plain", msg, strlen(msg));
+}
+
+/* ---- the Ut / XCAP handler --------------------------------------------- */
+
+static void xcap_handler(void *arg, const struct http_req *rq, struct http_resp *rs)
+{
+	struct wire *w = arg;
+	const struct pres_cfg *cfg = w->cfg;
+	struct db *db = thread_db(w);
+	struct auth_result *res = NULL;
+	struct auth_identity *id = NULL;
+	char ident_log[300] = "-";
+	int64_t now = pres_now();
+
+	if (!db) {
+		text_resp(rs, 503, "storage unavailable\n");
+		return;
+	}
+	int blocked = auth_rl_blocked(w->rl, rq->peer, now);
+	if (blocked > 0) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%d", blocked);
+		http_resp_header(rs, "Retry-After", ra);
+		text_resp(rs, 429, "too many failed authentications\n");
+		log_warnx("ut: req=%lu peer=%s %s %s: refused, source blocked after repeated "
+		    "authentication failures (%ds left)", rq->id, rq->peer, rq->method, rq->target, blocked);
+		return;
+	}
+
+	res = calloc(1, sizeof(*res));
+	id = calloc(1, sizeof(*id));
+	if (!res || !id) {
+		text_resp(rs, 500, "out of memory\n");
+		goto out;
+	}
+
+	/* 1. Asserted identity from a trusted Authentication Proxy */
+	const char *asserted = http_req_header(rq, "X-3GPP-Asserted-Identity");
+	int from_ap = addr_in(rq->peer, cfg->auth.ap_peers, cfg->auth.n_ap_peers);
+	if (asserted && from_ap) {
+		char impu[AUTH_NAME_MAX];
+		struct db_subscriber s;
+		if (auth_intended_identity_parse(asserted, impu, sizeof(impu)) != PRES_OK) {
+			text_resp(rs, 400, "malformed X-3GPP-Asserted-Identity\n");
+			log_warnx("ut: req=%lu peer=%s (AP): malformed X-3GPP-Asserted-Identity", rq->id, rq->peer);
+			goto out;
+		}
+		auth_identity_init(id);
+		memset(&s, 0, sizeof(s));
+		if (cfg->auth.check_asserted_identity) {
+			if (db_subscriber_by_impu(db, impu, &s) != PRES_OK) {
+				db_subscriber_wipe(&s);
+				text_resp(rs, 403, "asserted identity is not provisioned\n");
+				log_warnx("ut: req=%lu peer=%s (AP): asserted identity %s is not a provisioned IMPU: 403",
+				    rq->id, rq->peer, impu);
+				goto out;
+			}
+			auth_identity_add_impu(id, impu);   /* the asserted one first */
+			for (size_t i = 0; i < s.n_impus; i++)
+				auth_identity_add_impu(id, s.impus[i]);
+			pres_strlcpy(id->impi, s.impi, sizeof(id->impi));
+			db_subscriber_wipe(&s);
+		} else {
+			auth_identity_add_impu(id, impu);
+		}
+		id->method = AUTH_METHOD_ASSERTED;
+		snprintf(ident_log, sizeof(ident_log), "%s (asserted by AP)", impu);
+	} else {
+		if (asserted)
+			log_info("ut: req=%lu peer=%s: X-3GPP-Asserted-Identity from a peer outside "
+			    "the trust domain ignored", rq->id, rq->peer);
+		/* 2. HTTP Digest: GBA (B-TID/Ks_NAF) or provisioned password */
+		struct cred_ctx cx = { .w = w, .db = db };
+		if (w->naf) {
+			uint8_t ua[GBA_UA_ID_LEN];
+			if (rq->tls)
+				gba_ua_id_tls((uint16_t)rq->cipher_suite, ua);
+			else
+				gba_ua_id_http(ua);
+			cx.gba.naf = w->naf;
+			cx.gba_ok = gba_naf_id_make(cfg->xcap.fqdn, ua, &cx.gba.naf_id) == PRES_OK &&
+			    (!rq->tls || rq->cipher_suite != 0);
+		}
+		struct auth_http_req ar = {
+			.method = rq->method, .uri = rq->target,
+			.authorization = http_req_header(rq, "Authorization"),
+			.body = (const uint8_t *)rq->body, .body_len = rq->body_len,
+		};
+		int rc = auth_digest_verify(w->auth, &ar, cred_cb, &cx, res);
+		if (rc == PRES_EAUTH) {
+			int status = auth_reason_status(res->reason);
+			if (auth_reason_is_failure(res->reason) && auth_rl_fail(w->rl, rq->peer, now))
+				log_warnx("ut: peer=%s blocked for %ds after repeated authentication failures",
+				    rq->peer, cfg->auth.fail_block);
+			if (status == 401)
+				add_challenges(w, rq, res->reason == AUTH_R_STALE || res->reason == AUTH_R_REPLAY, rs);
+			text_resp(rs, status, status == 401 ? "authentication required\n" :
+			    status == 403 ? "forbidden\n" : "bad authorization header\n");
+			if (res->reason == AUTH_R_MISSING)
+				log_debug("ut: req=%lu peer=%s %s %s: challenged", rq->id, rq->peer, rq->method, rq->target);
+			else
+				log_info("ut: req=%lu peer=%s %s %s: authentication refused (%s): %d",
+				    rq->id, rq->peer, rq->method, rq->target, auth_reason_str(res->reason), status);
+			goto out;
+		}
+		if (rc != PRES_OK) {
+			text_resp(rs, rc == PRES_EAGAIN ? 503 : 500, "authentication backend failure\n");
+			log_warnx("ut: req=%lu peer=%s: credential lookup failed: %s", rq->id, rq->peer, pres_strerror(rc));
+			goto out;
+		}
+		auth_rl_success(w->rl, rq->peer, now);
+		*id = res->who;
+		snprintf(ident_log, sizeof(ident_log), "%s%s", id->impi,
+		    id->method == AUTH_METHOD_GBA ? " (GBA)" : "");
+	}
+
+	/* 3. Preferred public identity (TS 33.141 6.1.3) */
+	const char *intended = http_req_header(rq, "X-3GPP-Intended-Identity");
+	char chosen[AUTH_NAME_MAX];
+	const char *impus[AUTH_MAX_IMPUS];
+	size_t n_impus = 0;
+	int rc = auth_identity_select(id, intended, chosen, sizeof(chosen));
+	if (rc == PRES_EINVAL) {
+		text_resp(rs, 400, "malformed X-3GPP-Intended-Identity\n");
+		log_warnx("ut: req=%lu peer=%s user=%s: malformed X-3GPP-Intended-Identity", rq->id, rq->peer, ident_log);
+		goto out;
+	}
+	if (rc != PRES_OK) {
+		text_resp(rs, 403, "intended identity is not one of yours\n");
+		log_warnx("ut: req=%lu peer=%s user=%s: X-3GPP-Intended-Identity %s is not among the "
+		    "user's public identities: 403", rq->id, rq->peer, ident_log, intended ? intended : "-");
+		goto out;
+	}
+	if (intended) {
+		impus[n_impus++] = chosen;
+	} else {
+		for (size_t i = 0; i < id->n_impus; i++)
+			impus[n_impus++] = id->impus[i];
+	}
+
+	/* 4. The XCAP operation (authorization of the XUI inside) */
+	struct xcap_request xr = {
+		.method = strcmp(rq->method, "HEAD") ? rq->method : "GET",
+		.target = rq->target,
+		.content_type = http_req_header(rq, "Content-Type"),
+		.body = rq->body, .body_len = rq->body_len,
+		.if_match = http_req_header(rq, "If-Match"),
+		.if_none_match = http_req_header(rq, "If-None-Match"),
+		.impus = impus, .n_impus = n_impus,
+	};
+	struct xcap_response xs;
+	memset(&xs, 0, sizeof(xs));
+	xcap_handle(w->xcap, db, &xr, &xs);
+	rs->status = xs.status;
+	if (xs.body)
+		http_resp_body(rs, xs.content_type, xs.body, xs.body_len);
+	else if (xs.content_type[0])
+		pres_strlcpy(rs->content_type, xs.content_type, sizeof(rs->content_type));
+	if (xs.etag[0])
+		http_resp_header(rs, "ETag", xs.etag);
+	if (xs.allow[0])
+		http_resp_header(rs, "Allow", xs.allow);
+	if (id->method != AUTH_METHOD_ASSERTED && res->reason == AUTH_R_OK) {
+		char info[AUTH_INFO_MAX];
+		if (auth_digest_auth_info(w->auth, res, (const uint8_t *)rs->body,
+		    rs->body ? rs->body_len : 0, info, sizeof(info)) == PRES_OK && info[0])
+			http_resp_header(rs, "Authentication-Info", info);
+	}
+	log_info("ut: req=%lu peer=%s user=%s as=%s %s %s: %d", rq->id, rq->peer, ident_log,
+	    intended ? chosen : "*", rq->method, rq->target, xs.status);
+	xcap_response_clear(&xs);
+out:
+	if (res) {
+		auth_result_wipe(res);
+		free(res);
+	}
+	if (id) {
+		OPENSSL_cleanse(id, sizeof(*id));
+		free(id);
+	}
+}
+
+/* ---- embedded BSF (Ub) -------------------------------------------------- */
+
+static void bsf_handler(void *arg, const struct http_req *rq, struct http_resp *rs)
+{
+	struct wire *w = arg;
+	struct db *db = thread_db(w);
+	struct gba_bsf_response br;
+	memset(&br, 0, sizeof(br));
+	if (!db) {
+		text_resp(rs, 503, "storage unavailable\n");
+		return;
+	}
+	struct gba_bsf_request bq = {
+		.method = rq->method, .uri = rq->target,
+		.authorization = http_req_header(rq, "Authorization"),
+		.user_agent = http_req_header(rq, "User-Agent"),
+		.body = (const uint8_t *)rq->body, .body_len = rq->body_len,
+	};
+	gba_bsf_handle(w->bsf, db, &bq, &br);
+	rs->status = br.status;
+	const char *ct = gba_bsf_response_header(&br, "Content-Type");
+	if (br.body)
+		http_resp_body(rs, ct ? ct : "application/octet-stream", br.body, br.body_len);
+	for (size_t i = 0; i < br.n_headers; i++)
+		if (strcasecmp(br.headers[i].name, "Content-Type"))
+			http_resp_header(rs, br.headers[i].name, br.headers[i].value);
+	log_info("bsf: req=%lu peer=%s %s %s: %d", rq->id, rq->peer, rq->method, rq->target, br.status);
+	gba_bsf_response_clear(&br);
+}
+
+/* ---- XCAP change events -> SIP engine ----------------------------------- */
+
+static void on_doc_changed(const struct xcap_change *ev, void *arg)
+{
+	struct wire *w = arg;
+	log_debug("xcap: %s/%s/%s changed %s -> %s", ev->auid, ev->xui, ev->doc_name,
+	    ev->old_etag, ev->new_etag);
+	if (w->sip)
+		psip_doc_changed(w->sip, ev->auid, ev->xui, ev->doc_name, ev->old_etag, ev->new_etag);
+}
+
+/* ---- life cycle --------------------------------------------------------- */
 
 int wire_check(const struct pres_cfg *cfg)
 {
@@ -32,25 +442,155 @@ int wire_check(const struct pres_cfg *cfg)
 			ok &= readable("xcap.vhost key", cfg->xcap.vhosts[i].key_file);
 		}
 	}
+	if (cfg->tls.request_client_cert && cfg->tls.client_ca_file)
+		ok &= readable("tls.client_ca", cfg->tls.client_ca_file);
+	char xsd[1024];
+	snprintf(xsd, sizeof(xsd), "%s/pres-rules.xsd", schema_dir(cfg));
+	ok &= readable("xcap.schema_dir", xsd);
 	return ok ? 0 : -1;
 }
 
-static void xcap_handler(void *arg, const struct http_req *rq, struct http_resp *rs)
+static int load_secret(const char *file, uint8_t *buf, size_t *len)
 {
-	(void)arg;
-	log_info("xcap: req=%lu peer=%s %s %s suite=%04x tls1.%d resumed=%d", rq->id, rq->peer,
-	    rq->method, rq->target, rq->cipher_suite, rq->tls_version - 10, rq->resumed);
-	rs->status = 503;
-	http_resp_body(rs, "text/plain", "not wired\n", 10);
+	FILE *f = fopen(file, "rb");
+	if (!f) {
+		log_errx("auth.nonce_secret_file: cannot read %s", file);
+		return -1;
+	}
+	size_t n = fread(buf, 1, 64, f);
+	fclose(f);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (n < 16) {
+		log_errx("auth.nonce_secret_file: %s must hold at least 16 bytes", file);
+		return -1;
+	}
+	*len = n;
+	return 0;
 }
 
 int wire_start(const struct pres_cfg *cfg, struct wire **out)
 {
 	struct wire *w = calloc(1, sizeof(*w));
 	struct http_vhost_cfg vh[CFG_MAX_LIST];
+	uint8_t secret[64];
+	size_t secret_len = 0;
+	int rc = EX_SOFTWARE;
+	struct db *probe = NULL;
+
 	if (!w)
 		return EX_OSERR;
 	w->cfg = cfg;
+	if (pthread_key_create(&w->db_key, db_key_free)) {
+		free(w);
+		return EX_OSERR;
+	}
+	if (wire_check(cfg)) {
+		rc = EX_CONFIG;
+		goto fail;
+	}
+	/* the database: created and migrated here, before any thread uses it */
+	if (db_open(cfg->db_path, &probe) != PRES_OK) {
+		log_errx("database %s: cannot open or migrate", cfg->db_path);
+		rc = EX_CANTCREAT;
+		goto fail;
+	}
+	log_info("database %s: schema version %d", cfg->db_path, db_schema_version(probe));
+	db_close(probe);
+
+	/* XCAP store */
+	snprintf(w->xcap_root_uri, sizeof(w->xcap_root_uri), "%s://%s:%d%s",
+	    cfg->xcap.tls ? "https" : "http", cfg->xcap.fqdn, cfg->xcap.port, cfg->xcap.root);
+	struct xcap_cfg xc = {
+		.root_path = cfg->xcap.root, .root_uri = w->xcap_root_uri,
+		.schema_dir = schema_dir(cfg), .max_doc_size = cfg->xcap.max_body,
+		.home_domain = cfg->home_domain,
+	};
+	w->xcap = xcap_new(&xc);
+	if (!w->xcap) {
+		log_errx("xcap: cannot load the schemas from %s", xc.schema_dir);
+		rc = EX_CONFIG;
+		goto fail;
+	}
+	xcap_set_change_cb(w->xcap, on_doc_changed, w);
+
+	/* Ut security */
+	struct auth_cfg ac;
+	memset(&ac, 0, sizeof(ac));
+	if (cfg->auth.digest)
+		ac.realms[ac.n_realms++] = cfg->auth.realm;
+	if (cfg->auth.gba) {
+		gba_naf_realm(cfg->xcap.fqdn, w->gba_realm, sizeof(w->gba_realm));
+		ac.realms[ac.n_realms++] = w->gba_realm;
+	}
+	if (ac.n_realms == 0)
+		ac.realms[ac.n_realms++] = cfg->auth.realm;   /* AP-only: never succeeds */
+	if (cfg->auth.nonce_secret_file) {
+		if (load_secret(cfg->auth.nonce_secret_file, secret, &secret_len)) {
+			rc = EX_CONFIG;
+			goto fail;
+		}
+		ac.nonce_secret = secret;
+		ac.nonce_secret_len = secret_len;
+	}
+	ac.nonce_lifetime = cfg->auth.nonce_lifetime;
+	ac.domain = "/";
+	w->auth = auth_new(&ac);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	struct auth_rl_cfg rlc = { 0, cfg->auth.fail_limit, cfg->auth.fail_window, cfg->auth.fail_block };
+	w->rl = auth_rl_new(&rlc);
+	if (!w->auth || !w->rl) {
+		log_errx("auth: cannot create the digest engine");
+		goto fail;
+	}
+	if (cfg->auth.gba) {
+		struct gba_naf_cfg nc;
+		gba_naf_cfg_default(&nc);
+		if (db_open(cfg->db_path, &w->zn_db) != PRES_OK ||
+		    !(w->zn = gba_zn_embedded_new(w->zn_db)) || !(w->naf = gba_naf_new(&nc, w->zn))) {
+			log_errx("gba: cannot start the NAF (Zn)");
+			goto fail;
+		}
+	}
+	if (cfg->bsf.enabled) {
+		struct gba_bsf_cfg bc;
+		gba_bsf_cfg_default(&bc);
+		pres_strlcpy(bc.realm, cfg->bsf.realm, sizeof(bc.realm));
+		pres_strlcpy(bc.name, cfg->bsf.name, sizeof(bc.name));
+		bc.key_lifetime = cfg->bsf.key_lifetime;
+		w->bsf = gba_bsf_new(&bc);
+		if (!w->bsf) {
+			log_errx("bsf: bad configuration");
+			goto fail;
+		}
+	}
+
+	/* SIP engine */
+	if (cfg->sip.enabled) {
+		struct psip_cfg pc;
+		memset(&pc, 0, sizeof(pc));
+		pc.listen_uris = (const char *const *)cfg->sip.listen;
+		pc.n_listen = cfg->sip.n_listen;
+		pc.tls_dir = cfg->sip.tls_dir;
+		pc.home_domain = cfg->home_domain;
+		pc.trusted_peers = (const char *const *)cfg->sip.trusted_peers;
+		pc.n_trusted = cfg->sip.n_trusted;
+		pc.db_path = cfg->db_path;
+		pc.untrusted_policy = cfg->sip.untrusted_challenge ? PSIP_UNTRUSTED_CHALLENGE : PSIP_UNTRUSTED_REFUSE;
+		pc.digest_realm = cfg->auth.realm;
+		pc.min_expires = (unsigned)cfg->sip.min_expires;
+		pc.max_expires = (unsigned)cfg->sip.max_expires;
+		pc.default_expires = (unsigned)cfg->sip.default_expires;
+		pc.notify_fail_policy = cfg->sip.notify_fail_terminate ? PSIP_NOTIFY_FAIL_TERMINATE : PSIP_NOTIFY_FAIL_RETRY;
+		w->sip = psip_start(&pc);
+		if (!w->sip) {
+			log_errx("sip: cannot start (ports in use, or TLS files missing in %s)", cfg->sip.tls_dir);
+			rc = EX_UNAVAILABLE;
+			goto fail;
+		}
+	}
+
+	/* listeners last: requests only arrive once everything is in place */
 	for (size_t i = 0; i < cfg->xcap.n_vhosts; i++) {
 		vh[i].name = cfg->xcap.vhosts[i].name;
 		vh[i].cert_file = cfg->xcap.vhosts[i].cert_file;
@@ -68,17 +608,47 @@ int wire_start(const struct pres_cfg *cfg, struct wire **out)
 	};
 	w->xcap_srv = http_start(&hc, xcap_handler, w);
 	if (!w->xcap_srv) {
-		free(w);
-		return EX_UNAVAILABLE;
+		rc = EX_UNAVAILABLE;
+		goto fail;
+	}
+	if (w->bsf) {
+		struct http_srv_cfg bcfg = {
+			.name = "bsf", .addr = cfg->bsf.listen_addr, .port = cfg->bsf.port, .tls = 0,
+			.threads = 2, .connection_limit = 256, .connection_timeout = 30, .max_body = 16384,
+		};
+		w->bsf_srv = http_start(&bcfg, bsf_handler, w);
+		if (!w->bsf_srv) {
+			rc = EX_UNAVAILABLE;
+			goto fail;
+		}
 	}
 	*out = w;
 	return 0;
+fail:
+	wire_stop(w);
+	return rc;
 }
 
 void wire_stop(struct wire *w)
 {
 	if (!w)
 		return;
+	/* stop intake first; in-flight HTTP requests finish inside http_stop */
+	http_stop(w->bsf_srv);
 	http_stop(w->xcap_srv);
+	psip_stop(w->sip);
+	gba_bsf_free(w->bsf);
+	gba_naf_free(w->naf);
+	gba_zn_free(w->zn);
+	db_close(w->zn_db);
+	auth_rl_free(w->rl);
+	auth_free(w->auth);
+	xcap_free(w->xcap);
+	struct db *db = pthread_getspecific(w->db_key);
+	if (db) {
+		pthread_setspecific(w->db_key, NULL);
+		db_close(db);
+	}
+	pthread_key_delete(w->db_key);
 	free(w);
 }
