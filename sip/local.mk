@@ -12,3 +12,13 @@ tests_unit_check_sip_SOURCES = tests/unit/check_sip.c
 tests_unit_check_sip_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SOFIA_CFLAGS)
 tests_unit_check_sip_LDADD = sip/libsip.a server/libbase.a $(SOFIA_LIBS) \
 	$(CRYPTO_LIBS) $(CHECK_LIBS)
+
+# End-to-end: tests/sip/run.sh starts psip-harness on loopback with a temp
+# database and drives it with sipp scenarios and a Perl Net::SIP watcher.
+check_PROGRAMS += tests/sip/psip-harness
+tests_sip_psip_harness_SOURCES = tests/sip/psip-harness.c
+tests_sip_psip_harness_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+tests_sip_psip_harness_LDADD = sip/libsip.a presence/libpresence.a db/libdb.a \
+	server/libbase.a $(SOFIA_LIBS) $(XML2_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
+TESTS += tests/sip/run.sh
+EXTRA_DIST += tests/sip
