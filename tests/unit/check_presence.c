@@ -1,0 +1,4 @@
+#include <check.h>
+#include <stdlib.h>
+#include "presence/presence.h"
+int main(void) { return 0; }
