@@ -18,7 +18,7 @@ tests_unit_check_sip_LDADD = sip/libsip.a server/libbase.a $(SOFIA_LIBS) \
 check_PROGRAMS += tests/sip/psip-harness
 tests_sip_psip_harness_SOURCES = tests/sip/psip-harness.c
 tests_sip_psip_harness_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
-tests_sip_psip_harness_LDADD = sip/libsip.a presence/libpresence.a db/libdb.a \
+tests_sip_psip_harness_LDADD = sip/libsip.a presence/libpresence.a auth/libauth.a db/libdb.a \
 	server/libbase.a $(SOFIA_LIBS) $(XML2_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
 TESTS += tests/sip/run.sh
 EXTRA_DIST += tests/sip

@@ -18,15 +18,11 @@
 
 #include "sip/psip_int.h"
 
-#if __has_include("auth/auth.h")
-#define PSIP_HAVE_AUTH 1
 #include "auth/auth.h"
-#endif
 
 int
 psip_auth_init(struct psip *p)
 {
-#ifdef PSIP_HAVE_AUTH
 	struct auth_cfg cfg;
 
 	if (p->untrusted_policy != PSIP_UNTRUSTED_CHALLENGE)
@@ -41,19 +37,13 @@ psip_auth_init(struct psip *p)
 		log_warnx("sip: cannot create the digest engine for realm %s", p->realm);
 		return PRES_EINVAL;
 	}
-#else
-	if (p->untrusted_policy == PSIP_UNTRUSTED_CHALLENGE)
-		log_warnx("sip: built without the digest engine: untrusted requests are refused");
-#endif
 	return PRES_OK;
 }
 
 void
 psip_auth_fini(struct psip *p)
 {
-#ifdef PSIP_HAVE_AUTH
 	auth_free(p->digest);
-#endif
 	p->digest = NULL;
 }
 
@@ -131,7 +121,6 @@ asserted_identity(const sip_t *sip, char *out, size_t size)
 	return url_normalized(pick->paid_url, out, size);
 }
 
-#ifdef PSIP_HAVE_AUTH
 static int
 challenge(struct psip *p, nta_incoming_t *irq, int stale)
 {
@@ -219,7 +208,6 @@ digest_identify(struct psip *p, nta_incoming_t *irq, const sip_t *sip,
 	nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
 	return 500;
 }
-#endif
 
 int
 psip_identify(struct psip *p, nta_incoming_t *irq, const sip_t *sip, struct psip_who *who)
@@ -241,14 +229,12 @@ psip_identify(struct psip *p, nta_incoming_t *irq, const sip_t *sip, struct psip
 		return 0;
 	}
 	/* not trusted: P-Asserted-Identity is ignored (RFC 3325 §5) */
-#ifdef PSIP_HAVE_AUTH
 	if (p->untrusted_policy == PSIP_UNTRUSTED_CHALLENGE && p->digest) {
 		int st = digest_identify(p, irq, sip, who);
 		if (st == 0 && privacy_id(sip))
 			who->anonymous = 1;
 		return st;
 	}
-#endif
 	nta_incoming_treply(irq, SIP_403_FORBIDDEN, TAG_END());
 	return 403;
 }
