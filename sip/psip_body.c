@@ -355,14 +355,56 @@ fill_watcher(const struct psip_sub *s, struct pres_winfo_watcher *w, char id[17]
 	    (long)(s->expires > now ? s->expires - now : 0);
 }
 
+int
+psip_winfo_queue(struct psip_sub *w, const struct psip_sub *changed)
+{
+	struct psip_wchange *c = calloc(1, sizeof(*c)), *o;
+	struct pres_winfo_watcher pw;
+
+	if (c == NULL)
+		return PRES_ENOMEM;
+	fill_watcher(changed, &pw, c->id);
+	pres_strlcpy(c->uri, pw.uri, sizeof(c->uri));
+	c->status = (int)pw.status;
+	pres_strlcpy(c->event, changed->winfo_event[0] ? changed->winfo_event : "subscribe",
+	    sizeof(c->event));
+	c->duration = pw.duration_subscribed;
+	c->expiration = pw.expiration;
+	/* a newer change of the same watcher replaces the queued one */
+	for (o = w->wq; o; o = o->next)
+		if (strcmp(o->id, c->id) == 0) {
+			c->next = o->next;
+			*o = *c;
+			free(c);
+			return PRES_OK;
+		}
+	if (w->wq == NULL)
+		w->wq_tail = &w->wq;
+	*w->wq_tail = c;
+	w->wq_tail = &c->next;
+	return PRES_OK;
+}
+
+void
+psip_winfo_clear(struct psip_sub *w)
+{
+	struct psip_wchange *c;
+
+	while ((c = w->wq) != NULL) {
+		w->wq = c->next;
+		free(c);
+	}
+	w->wq_tail = &w->wq;
+}
+
 char *
-psip_body_winfo(struct psip *p, struct psip_sub *wsub, int full,
-    const struct psip_sub *changed)
+psip_body_winfo(struct psip *p, struct psip_sub *wsub, int full)
 {
 	struct psip_pres *pr = wsub->pres;
 	struct pres_winfo_watcher *w = NULL;
 	char (*ids)[17] = NULL;
 	const struct psip_sub *s;
+	const struct psip_wchange *c;
 	size_t n = 0, cap = 0;
 	char *out = NULL;
 	size_t out_len = 0;
@@ -372,8 +414,9 @@ psip_body_winfo(struct psip *p, struct psip_sub *wsub, int full,
 		for (s = pr ? pr->subs : NULL; s; s = s->pnext)
 			if (s->event == PSIP_EV_PRESENCE && s->state != PSIP_ST_TERMINATED)
 				cap++;
-	} else if (changed)
-		cap = 1;
+	} else
+		for (c = wsub->wq; c; c = c->next)
+			cap++;
 	if (cap) {
 		w = calloc(cap, sizeof(*w));
 		ids = calloc(cap, sizeof(*ids));
@@ -386,15 +429,22 @@ psip_body_winfo(struct psip *p, struct psip_sub *wsub, int full,
 				fill_watcher(s, &w[n], ids[n]);
 				n++;
 			}
-	} else if (changed) {
-		fill_watcher(changed, &w[0], ids[0]);
-		n = 1;
-	}
+	} else
+		for (c = wsub->wq; c && n < cap; c = c->next, n++) {
+			w[n].id = c->id;
+			w[n].uri = c->uri;
+			w[n].status = (enum pres_winfo_status)c->status;
+			w[n].event = winfo_event(c->event);
+			w[n].duration_subscribed = c->duration;
+			w[n].expiration = c->expiration;
+		}
 	if (pres_winfo_build(wsub->presentity, "presence", wsub->winfo_version, full,
 	    w, n, &out, &out_len) != PRES_OK)
 		out = NULL;
-	else
+	else {
 		wsub->winfo_version++;
+		psip_winfo_clear(wsub);
+	}
 done:
 	free(w);
 	free(ids);

@@ -145,6 +145,16 @@ struct psip_pub {
 	struct psip_pub *hnext;
 };
 
+/** A watcher change waiting to go out in a partial watcherinfo NOTIFY. */
+struct psip_wchange {
+	char id[17];
+	char uri[DB_URI_MAX];
+	int status;                   /* enum pres_winfo_status */
+	char event[16];
+	long duration, expiration;
+	struct psip_wchange *next;
+};
+
 /** A subscription (presence or presence.winfo). */
 struct psip_sub {
 	struct psip *p;
@@ -161,6 +171,8 @@ struct psip_sub {
 	enum psip_decision decision;  /* last pres-rules decision (presence) */
 	char winfo_event[16];         /* last watcherinfo event for this watcher */
 	uint32_t winfo_version;       /* next watcherinfo version (winfo subs) */
+	int winfo_full;               /* next watcherinfo NOTIFY carries full state */
+	struct psip_wchange *wq, **wq_tail; /* changes not yet notified (owned) */
 	uint32_t cseq_reserved;       /* local CSeq persisted as reserved up to here */
 	struct psip_dialog dlg;
 	nta_leg_t *leg;
@@ -279,8 +291,13 @@ void psip_round_free(struct psip_round *r);
 enum psip_decision psip_round_decide(struct psip_round *r, const char *watcher, int anonymous);
 /** Body for a watcher; borrowed until psip_round_free. NULL = no body. */
 const char *psip_round_body(struct psip_round *r, const struct psip_sub *s);
-/** Watcherinfo document for a winfo subscription; malloc'd (caller frees). */
-char *psip_body_winfo(struct psip *p, struct psip_sub *w, int full,
-    const struct psip_sub *changed);
+/** Queues a snapshot of presence subscription @p changed on winfo
+ *  subscription @p w for the next partial NOTIFY. */
+int psip_winfo_queue(struct psip_sub *w, const struct psip_sub *changed);
+/** Drops the queued changes of @p w. */
+void psip_winfo_clear(struct psip_sub *w);
+/** Watcherinfo document for a winfo subscription: full state, or partial
+ *  with the queued changes (consumed). malloc'd (caller frees); NULL on error. */
+char *psip_body_winfo(struct psip *p, struct psip_sub *w, int full);
 
 #endif

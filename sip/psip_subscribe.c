@@ -118,6 +118,7 @@ sub_free(struct psip_sub *s)
 		nta_leg_destroy(s->leg);
 	if (s->timer)
 		su_timer_destroy(s->timer);
+	psip_winfo_clear(s);
 	psip_dialog_clear(&s->dlg);
 	free(s);
 }
@@ -249,8 +250,11 @@ sub_notify(struct psip_sub *s, struct psip_round *round)
 	if (s->leg == NULL)
 		return;
 	if (s->event == PSIP_EV_WINFO) {
-		if (s->state == PSIP_ST_ACTIVE || (s->state == PSIP_ST_TERMINATED && !s->dead)) {
-			owned = psip_body_winfo(p, s, 1, NULL);
+		if (s->state == PSIP_ST_ACTIVE) {
+			int full = s->winfo_full || s->wq == NULL;
+			owned = psip_body_winfo(p, s, full);
+			if (owned && full)
+				s->winfo_full = 0;
 			body = owned;
 			ctype = PSIP_CT_WINFO;
 		}
@@ -321,44 +325,23 @@ sub_terminate(struct psip_sub *s, const char *reason, int notify)
 		sub_free(s);
 }
 
-/* A presence watcher changed: partial-state NOTIFY to every winfo watcher. */
+/* A presence watcher changed: partial-state NOTIFY to every winfo watcher
+ * (queued while one of theirs is in flight). */
 static void
 winfo_changed(struct psip *p, struct psip_sub *changed)
 {
 	struct psip_pres *pr = psip_pres_get(p, changed->presentity, 0);
-	struct psip_sub *w;
-	char ss[96], *body;
-	int64_t now = pres_now();
+	struct psip_sub *w, *next;
 
 	if (pr == NULL)
 		return;
-	for (w = pr->subs; w; w = w->pnext) {
+	for (w = pr->subs; w; w = next) {
+		next = w->pnext;
 		if (w->event != PSIP_EV_WINFO || w->state != PSIP_ST_ACTIVE || w->leg == NULL)
 			continue;
-		if (w->orq) {
-			w->dirty = 1;	/* coalesced into one full-state NOTIFY */
-			continue;
-		}
-		body = psip_body_winfo(p, w, 0, changed);
-		psip_substate_format(w->state, w->expires > now ? (unsigned)(w->expires - now) : 0,
-		    NULL, ss, sizeof(ss));
-		w->orq = nta_outgoing_tcreate(w->leg, notify_response, w, NULL,
-		    SIP_METHOD_NOTIFY, NULL,
-		    SIPTAG_EVENT_STR("presence.winfo"),
-		    SIPTAG_SUBSCRIPTION_STATE_STR(ss),
-		    SIPTAG_CONTACT_STR(w->dlg.contact ? w->dlg.contact : p->contact),
-		    TAG_IF(body != NULL, SIPTAG_CONTENT_TYPE_STR(PSIP_CT_WINFO)),
-		    TAG_IF(body != NULL, SIPTAG_PAYLOAD_STR(body)),
-		    TAG_END());
-		free(body);
-		if (w->orq) {
-			uint32_t cseq = nta_outgoing_cseq(w->orq);
-			PSIP_STAT(p, notifies_sent, 1);
-			if (cseq + 1 >= w->cseq_reserved) {
-				w->cseq_reserved = cseq + CSEQ_RESERVE;
-				sub_save(w);
-			}
-		}
+		if (psip_winfo_queue(w, changed) != PRES_OK)
+			w->winfo_full = 1;
+		sub_notify(w, NULL);
 	}
 }
 
@@ -623,6 +606,7 @@ psip_subscribe(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 	s->event = ev;
 	s->state = st;
 	s->decision = dec;
+	s->winfo_full = 1;
 	s->created = pres_now();
 	s->expires = s->created + expires;
 	if (sip->sip_event->o_id)
@@ -719,6 +703,7 @@ on_dialog_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, const sip_t 
 		return 0;
 	}
 	s->expires = pres_now() + expires;
+	s->winfo_full = 1;
 	sub_save(s);
 	sub_arm(s);
 	sub_notify(s, NULL);
@@ -837,6 +822,7 @@ load_one(const struct db_sub *ds, void *arg)
 	}
 	s->state = (enum psip_state)st;
 	s->cseq_reserved = s->dlg.local_cseq;
+	s->winfo_full = 1;
 	if (psip_kv_get(ds->extra, "anon", v, sizeof(v)) == PRES_OK)
 		s->anonymous = strcmp(v, "1") == 0;
 	psip_kv_get(ds->extra, "evid", s->event_id, sizeof(s->event_id));
