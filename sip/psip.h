@@ -64,6 +64,10 @@ struct psip_cfg {
 	int untrusted_policy;
 	/** Digest realm for challenges (default: home_domain). */
 	const char *digest_realm;
+	/** Digest algorithms offered: mask of auth.h enum auth_alg
+	 *  (0: SHA-256 and MD5, SHA-256 listed first as RFC 8760 asks; set
+	 *  AUTH_ALG_MD5 alone for UAs that stop at the first challenge). */
+	unsigned digest_algs;
 	/** Subscription and publication Expires bounds in seconds
 	 *  (defaults 60, 86400, 3600). */
 	unsigned min_expires, max_expires, default_expires;

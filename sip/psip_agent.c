@@ -447,6 +447,7 @@ cfg_copy(struct psip *p, const struct psip_cfg *cfg)
 	if ((cfg->tls_dir && !p->tls_dir) || !p->home_domain || !p->realm || !p->db_path)
 		return PRES_ENOMEM;
 	p->untrusted_policy = cfg->untrusted_policy;
+	p->digest_algs = cfg->digest_algs;
 	p->min_expires = cfg->min_expires ? cfg->min_expires : 60;
 	p->max_expires = cfg->max_expires ? cfg->max_expires : 86400;
 	p->default_expires = cfg->default_expires ? cfg->default_expires : 3600;

@@ -31,6 +31,7 @@ psip_auth_init(struct psip *p)
 	cfg.realms[0] = p->realm;
 	cfg.n_realms = 1;
 	cfg.qops = AUTH_QOP_AUTH;
+	cfg.algs = p->digest_algs ? p->digest_algs : (AUTH_ALG_SHA256 | AUTH_ALG_MD5);
 	cfg.allow_no_qop = 1;	/* RFC 2069 style answers still seen from SIP UAs */
 	p->digest = auth_new(&cfg);
 	if (p->digest == NULL) {
@@ -143,6 +144,28 @@ challenge(struct psip *p, nta_incoming_t *irq, int stale)
 	return 401;
 }
 
+/* The Authorization value rebuilt from its parsed parameters (sofia's own
+ * encoder drops parameters past a fixed count). */
+static char *
+authz_value(su_home_t *home, const sip_authorization_t *au)
+{
+	size_t i, len, n = 0;
+	char *out;
+
+	if (au->au_scheme == NULL)
+		return NULL;
+	len = strlen(au->au_scheme) + 2;
+	for (i = 0; au->au_params && au->au_params[i]; i++)
+		len += strlen(au->au_params[i]) + 2;
+	out = su_alloc(home, len);
+	if (out == NULL)
+		return NULL;
+	n = (size_t)snprintf(out, len, "%s ", au->au_scheme);
+	for (i = 0; au->au_params && au->au_params[i] && n < len; i++)
+		n += (size_t)snprintf(out + n, len - n, "%s%s", i ? ", " : "", au->au_params[i]);
+	return out;
+}
+
 static int
 digest_identify(struct psip *p, nta_incoming_t *irq, const sip_t *sip,
     struct psip_who *who)
@@ -157,7 +180,7 @@ digest_identify(struct psip *p, nta_incoming_t *irq, const sip_t *sip,
 
 	if (sip->sip_authorization == NULL)
 		return challenge(p, irq, 0);
-	authz = sip_header_as_string(home, (const sip_header_t *)sip->sip_authorization);
+	authz = authz_value(home, sip->sip_authorization);
 	ruri = url_as_string(home, sip->sip_request->rq_url);
 	if (authz == NULL || ruri == NULL) {
 		su_home_deinit(home);

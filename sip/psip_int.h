@@ -212,6 +212,7 @@ struct psip {
 	struct psip_net *trusted;
 	size_t n_trusted;
 	int untrusted_policy;
+	unsigned digest_algs;
 	unsigned min_expires, max_expires, default_expires;
 	int notify_fail_policy;
 	int block_policy;

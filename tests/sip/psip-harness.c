@@ -3,7 +3,8 @@
  *
  *   psip-harness run --db PATH --listen URI [--listen URI...] [--trusted CIDR...]
  *       [--tls-dir DIR] [--policy challenge|refuse] [--block 403|terminate]
- *       [--min N] [--max N] [--default N] [--realm R] [--control FIFO] [-v]
+ *       [--min N] [--max N] [--default N] [--realm R] [--control FIFO]
+ *       [--digest-md5] [-v]
  *     runs until SIGTERM/SIGINT. With --control, each line "changed AUID XUI"
  *     read from FIFO calls psip_doc_changed().
  *   psip-harness provision --db PATH IMPI PASSWORD|- IMPU [IMPU...]
@@ -202,6 +203,8 @@ main(int argc, char **argv)
 			cfg.max_expires = num(ARG());
 		else if (strcmp(a, "--default") == 0)
 			cfg.default_expires = num(ARG());
+		else if (strcmp(a, "--digest-md5") == 0)
+			cfg.digest_algs = 1;	/* AUTH_ALG_MD5 */
 		else if (strcmp(a, "--control") == 0)
 			control = ARG();
 		else if (strcmp(a, "-v") == 0)

@@ -1,7 +1,14 @@
 #!/usr/bin/perl
 # watcher.pl - end-to-end presence checks with Net::SIP packets over UDP.
 #
-#   watcher.pl SERVER_PORT HARNESS DB FIFO BASEPORT
+#   watcher.pl SERVER_PORT HARNESS DB FIFO BASEPORT [flow|restart-a|restart-b]
+#
+# digest: from 127.0.0.2 (not a trusted peer) PUBLISH is challenged; alice's
+# credentials pass (SHA-256), bob's are refused for alice's presentity (403),
+# P-Asserted-Identity alone does not help.
+# restart-a: dave subscribes to alice and saves the dialog in DB.dave;
+# restart-b (after the engine restarted): dave gets a NOTIFY in the same
+# dialog with a higher CSeq, then unsubscribes.
 #
 # Plays bob, carol and alice (identities asserted by the trusted peer
 # 127.0.0.1 with P-Asserted-Identity) against a running psip-harness:
@@ -20,8 +27,11 @@ use IO::Socket::INET;
 use IO::Select;
 use Net::SIP;
 use Time::HiRes qw(time);
+use Digest::MD5 qw(md5_hex);
+use Digest::SHA qw(sha256_hex);
 
-my ($sport, $harness, $db, $fifo, $base) = @ARGV;
+my ($sport, $harness, $db, $fifo, $base, $mode) = @ARGV;
+$mode ||= 'flow';
 die "usage: watcher.pl SERVER_PORT HARNESS DB FIFO BASEPORT\n" unless $base;
 my $server = "127.0.0.1:$sport";
 my $n = 0;
@@ -35,8 +45,8 @@ sub ok {
 }
 
 sub ua {
-    my ($user, $port) = @_;
-    my $s = IO::Socket::INET->new(Proto => 'udp', LocalAddr => '127.0.0.1',
+    my ($user, $port, $addr) = @_;
+    my $s = IO::Socket::INET->new(Proto => 'udp', LocalAddr => $addr || '127.0.0.1',
         LocalPort => $port, PeerAddr => $server) or die "socket: $!";
     return { sock => $s, port => $port, user => $user,
         uri => "sip:$user\@ims.example.com", cseq => 1, n => 0 };
@@ -52,14 +62,14 @@ sub request {
     my $body = $o{body} // '';
     my @h = (
         "$method $ruri SIP/2.0",
-        "Via: SIP/2.0/UDP 127.0.0.1:$ua->{port};branch=z9hG4bK" . int(rand(1e9)) . $cseq,
+        "Via: SIP/2.0/UDP " . $ua->{sock}->sockhost . ":$ua->{port};branch=z9hG4bK" . int(rand(1e9)) . $cseq,
         "From: <$ua->{uri}>;tag=$ua->{user}tag",
         "To: <$ruri>" . ($o{to_tag} ? ";tag=$o{to_tag}" : ''),
         "Call-ID: $cid",
         "CSeq: $cseq $method",
         "Max-Forwards: 70",
         "Contact: <sip:$ua->{user}\@127.0.0.1:$ua->{port}>",
-        "P-Asserted-Identity: <$ua->{uri}>",
+        ($o{no_pai} ? () : ("P-Asserted-Identity: <$ua->{uri}>")),
         "Event: " . ($o{event} || 'presence'),
     );
     push @h, "Expires: $o{expires}" if defined $o{expires};
@@ -147,6 +157,78 @@ sub set_rules {
     open(my $ff, '>', $fifo) or die "fifo: $!";
     print $ff "changed pres-rules sip:alice\@ims.example.com\n";
     close $ff;
+}
+
+sub authorization {
+    my ($chal, $user, $pass, $method, $uri) = @_;
+    my %c;
+    $c{lc $1} = defined $2 ? $2 : $3 while $chal =~ /(\w+)=(?:"([^"]*)"|([^\s,]+))/g;
+    my $h = ($c{algorithm} // 'MD5') eq 'SHA-256' ? \&sha256_hex : \&md5_hex;
+    my ($nc, $cnonce) = ('00000001', sprintf('%08x', int(rand(1e9))));
+    my $ha1 = $h->("$user:$c{realm}:$pass");
+    my $ha2 = $h->("$method:$uri");
+    my $resp = $h->("$ha1:$c{nonce}:$nc:$cnonce:auth:$ha2");
+    return qq{Digest username="$user", realm="$c{realm}", nonce="$c{nonce}", uri="$uri", }
+        . qq{response="$resp", algorithm=} . ($c{algorithm} // 'MD5')
+        . qq{, qop=auth, nc=$nc, cnonce="$cnonce", opaque="$c{opaque}"};
+}
+
+if ($mode eq 'digest') {
+    my $alice2 = ua('alice', $base + 4, '127.0.0.2');
+    my %pub = (expires => 600, ctype => 'application/pidf+xml', body => pidf('digest'));
+    my $cid = request($alice2, 'PUBLISH', %pub);
+    my $r = wait_for($alice2, is_response($cid, 401));
+    ok($r, 'untrusted PUBLISH with P-Asserted-Identity: 401');
+    my @ch = $r ? $r->get_header('www-authenticate') : ();
+    ok(@ch >= 1 && $ch[0] =~ /realm="ims.example.com"/, 'challenge for realm ims.example.com');
+    request($alice2, 'PUBLISH', %pub, call_id => $cid, no_pai => 1, extra => {
+        Authorization => authorization($ch[0], 'alice@ims.example.com', 'secret',
+            'PUBLISH', 'sip:alice@ims.example.com') });
+    $r = wait_for($alice2, is_response($cid, 200));
+    ok($r && $r->get_header('sip-etag'), 'PUBLISH with alice\'s digest credentials: 200');
+    my $bob2 = ua('bob', $base + 5, '127.0.0.2');
+    $cid = request($bob2, 'PUBLISH', %pub);
+    $r = wait_for($bob2, is_response($cid, 401));
+    @ch = $r ? $r->get_header('www-authenticate') : ();
+    request($bob2, 'PUBLISH', %pub, call_id => $cid, no_pai => 1, extra => {
+        Authorization => authorization($ch[0] // '', 'bob@ims.example.com', 'secret',
+            'PUBLISH', 'sip:alice@ims.example.com') });
+    ok(wait_for($bob2, is_response($cid, 403)), 'bob\'s credentials for alice\'s presence: 403');
+    request($bob2, 'PUBLISH', %pub, call_id => $cid, no_pai => 1, extra => {
+        Authorization => authorization($ch[0] // '', 'bob@ims.example.com', 'wrong',
+            'PUBLISH', 'sip:alice@ims.example.com') });
+    ok(wait_for($bob2, is_response($cid, 401)), 'wrong password: 401 again');
+    print "1..$n\n";
+    exit 0;
+}
+
+if ($mode eq 'restart-a' || $mode eq 'restart-b') {
+    my $dave = ua('dave', $base + 3);
+    if ($mode eq 'restart-a') {
+        my $cid = request($dave, 'SUBSCRIBE', expires => 600);
+        my $r = wait_for($dave, is_response($cid, 200));
+        ok($r, 'dave: SUBSCRIBE 200');
+        my $nt = wait_for($dave, is_notify($cid, qr/^(active|pending)/));
+        ok($nt, 'dave: first NOTIFY');
+        my ($cseq) = $nt->cseq =~ /^(\d+)/;
+        open(my $fh, '>', "$db.dave") or die;
+        print $fh join(' ', $cid, to_tag($r), $cseq), "\n";
+        close $fh;
+    } else {
+        open(my $fh, '<', "$db.dave") or die;
+        my ($cid, $tag, $cseq) = split ' ', scalar <$fh>;
+        close $fh;
+        my $nt = wait_for($dave, is_notify($cid, qr/^(active|pending)/), 5);
+        ok($nt, 'dave: NOTIFY in the stored dialog after the restart');
+        my ($c2) = $nt ? $nt->cseq =~ /^(\d+)/ : (0);
+        ok($c2 > $cseq, "dave: its CSeq went up ($cseq -> $c2)");
+        $dave->{cseq} = 10;
+        request($dave, 'SUBSCRIBE', call_id => $cid, to_tag => $tag, expires => 0);
+        ok(wait_for($dave, is_response($cid, 200)), 'dave: unsubscribe in the restored dialog: 200');
+        ok(wait_for($dave, is_notify($cid, qr/^terminated/)), 'dave: final NOTIFY');
+    }
+    print "1..$n\n";
+    exit 0;
 }
 
 my $bob = ua('bob', $base);
