@@ -10,16 +10,18 @@
  */
 #include "config.h"
 
+#include "sip/psip_int.h"	/* first: it sets sofia's magic types */
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <sofia-sip/nta_tag.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/tport.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_tag.h>
-
-#include "sip/psip_int.h"
 
 #define CSEQ_RESERVE 64
 
@@ -418,6 +420,31 @@ done:
 	return rc;
 }
 
+/* Our Contact for a dialog: the listening transport the SUBSCRIBE came in
+ * on, so that the watcher's requests come back over the same protocol. */
+static char *
+dialog_contact(struct psip *p, nta_incoming_t *irq)
+{
+	tport_t *tp = nta_incoming_transport(p->agent, irq, NULL);
+	tport_t *pri = tp ? (tport_is_primary(tp) ? tp : tport_parent(tp)) : NULL;
+	const tp_name_t *n = pri ? tport_name(pri) : NULL;
+	char buf[DB_URI_MAX + 32];
+	int v6, tls;
+
+	if (n == NULL || n->tpn_host == NULL || n->tpn_port == NULL || n->tpn_proto == NULL ||
+	    strcmp(n->tpn_host, "*") == 0) {
+		if (tp)
+			tport_unref(tp);
+		return strdup(p->contact);
+	}
+	v6 = strchr(n->tpn_host, ':') != NULL && n->tpn_host[0] != '[';
+	tls = strcasecmp(n->tpn_proto, "tls") == 0;
+	snprintf(buf, sizeof(buf), "%s:%s%s%s:%s;transport=%s", tls ? "sips" : "sip",
+	    v6 ? "[" : "", n->tpn_host, v6 ? "]" : "", n->tpn_port, n->tpn_proto);
+	tport_unref(tp);
+	return strdup(buf);
+}
+
 /* Creates the dialog for a new SUBSCRIBE (to-tag chosen here). */
 static int
 leg_create(struct psip_sub *s, nta_incoming_t *irq, const sip_t *sip)
@@ -455,7 +482,7 @@ leg_create(struct psip_sub *s, nta_incoming_t *irq, const sip_t *sip)
 	s->dlg.target = url_as_string(home, sip->sip_contact->m_url) ?
 	    strdup(url_as_string(home, sip->sip_contact->m_url)) : NULL;
 	s->dlg.route = route_str(home, sip->sip_record_route);
-	s->dlg.contact = strdup(p->contact);
+	s->dlg.contact = dialog_contact(p, irq);
 	if (!s->dlg.call_id || !s->dlg.local || !s->dlg.remote || !s->dlg.target ||
 	    !s->dlg.contact || (sip->sip_record_route && !s->dlg.route))
 		goto done;
@@ -536,13 +563,13 @@ is_owner(struct psip *p, const struct psip_who *who, const char *presentity)
 }
 
 static void
-reply_200(struct psip *p, nta_incoming_t *irq, unsigned expires)
+reply_200(struct psip_sub *s, nta_incoming_t *irq, unsigned expires)
 {
 	char expbuf[16];
 
 	snprintf(expbuf, sizeof(expbuf), "%u", expires);
 	nta_incoming_treply(irq, SIP_200_OK, SIPTAG_EXPIRES_STR(expbuf),
-	    SIPTAG_CONTACT_STR(p->contact), TAG_END());
+	    SIPTAG_CONTACT_STR(s->dlg.contact ? s->dlg.contact : s->p->contact), TAG_END());
 	nta_incoming_destroy(irq);
 }
 
@@ -618,7 +645,7 @@ psip_subscribe(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 		return answer(irq, SIP_500_INTERNAL_SERVER_ERROR);
 	}
 	sub_link(p, s);
-	reply_200(p, irq, expires);
+	reply_200(s, irq, expires);
 	PSIP_STAT(p, subscribes_ok, 1);
 	log_debug("sip: %s subscription %s of %s to %s: %s", psip_event_name(ev), s->id,
 	    who.anonymous ? "anonymous" : who.uri, presentity, psip_state_name(st));
@@ -696,7 +723,7 @@ on_dialog_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, const sip_t 
 		}
 		su_home_deinit(home);
 	}
-	reply_200(p, irq, expires);
+	reply_200(s, irq, expires);
 	PSIP_STAT(p, subscribes_ok, 1);
 	if (expires == 0) {
 		sub_terminate(s, "timeout", 1);
