@@ -7,7 +7,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=${srcdir:-$here/../..}
-sdir="$srcdir/tests/sip"
+sdir=$(cd "$srcdir/tests/sip" && pwd)
 harness=${PSIP_HARNESS:-$(pwd)/tests/sip/psip-harness}
 [ -x "$harness" ] || harness="$here/psip-harness"
 command -v sipp >/dev/null 2>&1 || { echo "sipp not installed: skip"; exit 77; }
