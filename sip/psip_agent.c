@@ -300,9 +300,14 @@ engine_open(struct psip *p)
 		log_warnx("sip: su_root_create failed");
 		return PRES_ENOMEM;
 	}
+	/* a private clone of the default parser, extended with the headers
+	 * of sip_extra.h (P-Asserted-Identity...); freed after the agent */
+	p->mclass = sip_extend_mclass(NULL);
+	if (p->mclass == NULL)
+		return PRES_ENOMEM;
 	p->agent = nta_agent_create(p->root, URL_STRING_MAKE(p->listen[0]),
 	    on_stray, p,
-	    NTATAG_MCLASS(sip_extend_mclass(NULL)),
+	    NTATAG_MCLASS(p->mclass),
 	    NTATAG_UA(0),
 	    NTATAG_TIMEOUT_408(1),
 	    NTATAG_UDP_MTU(65535),
@@ -359,6 +364,8 @@ engine_close(struct psip *p)
 	if (p->agent)
 		nta_agent_destroy(p->agent);
 	p->agent = NULL;
+	free(p->mclass);	/* msg_mclass_clone() allocates with malloc */
+	p->mclass = NULL;
 	if (p->root) {
 		if (p->wait_index > 0)
 			su_root_deregister(p->root, p->wait_index);

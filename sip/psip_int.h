@@ -233,6 +233,7 @@ struct psip {
 	su_home_t home[1];
 	su_root_t *root;
 	nta_agent_t *agent;
+	msg_mclass_t *mclass;         /* parser with P-Asserted-Identity etc. (malloc'd clone) */
 	nta_leg_t *default_leg;
 	su_wait_t wait[1];
 	int wait_index;

@@ -757,8 +757,17 @@ psip_presentity_changed(struct psip *p, const char *presentity)
 	psip_round_free(r);
 }
 
+static void reauthorize(struct psip *p, const char *presentity, int notify_all);
+
 void
 psip_presentity_reauthorize(struct psip *p, const char *presentity)
+{
+	reauthorize(p, presentity, 0);
+}
+
+/* @p notify_all: every watcher gets a NOTIFY (after a restart). */
+static void
+reauthorize(struct psip *p, const char *presentity, int notify_all)
 {
 	struct psip_pres *pr = psip_pres_get(p, presentity, 0);
 	struct psip_round *r;
@@ -773,6 +782,7 @@ psip_presentity_reauthorize(struct psip *p, const char *presentity)
 		enum psip_decision dec;
 		enum psip_state st;
 		const char *reason;
+		int changed = 0;
 
 		next = s->pnext;
 		if (s->event != PSIP_EV_PRESENCE || s->state == PSIP_ST_TERMINATED)
@@ -787,17 +797,22 @@ psip_presentity_reauthorize(struct psip *p, const char *presentity)
 		}
 		if (st == PSIP_ST_ACTIVE && s->state == PSIP_ST_PENDING) {
 			set_state(s, PSIP_ST_ACTIVE);
+			changed = 1;
 			pres_strlcpy(s->winfo_event, "approved", sizeof(s->winfo_event));
 			sub_save(s);
 			winfo_changed(p, s);
 		} else if (st == PSIP_ST_PENDING && s->state == PSIP_ST_ACTIVE) {
 			set_state(s, PSIP_ST_PENDING);
+			changed = 1;
 			pres_strlcpy(s->winfo_event, "deactivated", sizeof(s->winfo_event));
 			sub_save(s);
 			winfo_changed(p, s);
 		}
-		/* the transformation may have changed too: always re-NOTIFY */
-		sub_notify(s, r);
+		/* an active watcher's transformation may have changed too: it
+		 * always gets the current document; a still-pending one only
+		 * when its state changed */
+		if (s->state == PSIP_ST_ACTIVE || changed || notify_all)
+			sub_notify(s, r);
 	}
 	psip_round_free(r);
 }
@@ -903,7 +918,7 @@ psip_subs_load(struct psip *p)
 		/* once per presentity: reauthorize NOTIFYs all its watchers */
 		if (s->event == PSIP_EV_PRESENCE && s->pres && !s->pres->reloaded) {
 			s->pres->reloaded = 1;
-			psip_presentity_reauthorize(p, s->presentity);
+			reauthorize(p, s->presentity, 1);
 		}
 	}
 	if (c.n)

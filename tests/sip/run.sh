@@ -114,6 +114,12 @@ wait $wpid || fail=1
 cat "$tmp/restart-b.out"
 stop
 
+# sanitizer builds: any report from the engine fails the test
+if grep -q -E "Sanitizer|runtime error" "$tmp/harness.log"; then
+	log "not ok - sanitizer report in the harness log"
+	fail=1
+fi
+
 if [ $fail -ne 0 ]; then
 	log "--- harness log"
 	cat "$tmp/harness.log"
