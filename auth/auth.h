@@ -86,6 +86,8 @@ struct auth_identity {
 	                                            * impus[0] is the default IMPU */
 	int64_t auth_time;   /* when the authentication was established (s) */
 	int64_t not_before;  /* authentications before this are void (0 = none) */
+	int64_t expires;     /* credential valid until (e.g. Ks_NAF expiry);
+	                      * 0 = no limit; past it the engine re-challenges */
 	int method;          /* enum auth_method */
 };
 
@@ -155,9 +157,12 @@ int auth_identity_is_stale(const struct auth_identity *id, int64_t auth_not_befo
  *                 auth_time and method); arrives initialized empty. If
  *                 impi is left empty the engine uses the username.
  * @return PRES_OK; PRES_ENOTFOUND for an unknown user or no credential
- *  for this algorithm (the engine challenges again); any other negative
- *  code aborts verification and is returned by auth_digest_verify()
- *  unchanged (e.g. PRES_EAGAIN while a Zn query is pending).
+ *  for this algorithm (the engine challenges again: for GBA this is
+ *  "bootstrapping required"); PRES_EAUTH if the user is known but not
+ *  allowed this service (reason AUTH_R_FORBIDDEN, 403, no challenge); any
+ *  other negative code aborts verification and is returned by
+ *  auth_digest_verify() unchanged (e.g. PRES_EAGAIN while a Zn query is
+ *  pending, PRES_EDB).
  */
 typedef int (*auth_cred_cb)(void *arg, const char *username, const char *realm,
     int alg, uint8_t *ha1, size_t *ha1_len, struct auth_identity *who);
@@ -259,7 +264,8 @@ int auth_digest_parse(const char *value, struct auth_digest_params *out);
 /** Why a request was (not) authenticated. */
 enum auth_reason {
 	AUTH_R_OK = 0,
-	AUTH_R_MISSING,      /* no Authorization / not the Digest scheme */
+	AUTH_R_MISSING,      /* no Authorization, not the Digest scheme, or an
+	                      * empty nonce (initial request, TS 24.109) */
 	AUTH_R_MALFORMED,    /* header unparsable or inconsistent (nc without qop...) */
 	AUTH_R_REALM,        /* realm not offered */
 	AUTH_R_ALGORITHM,    /* algorithm not offered */
@@ -272,17 +278,28 @@ enum auth_reason {
 	AUTH_R_BAD_RESPONSE, /* wrong password / response */
 	AUTH_R_STALE,        /* correct response, nonce expired: stale=true */
 	AUTH_R_REPLAY,       /* nonce-count not above the highest seen: stale=true */
-	AUTH_R_REAUTH,       /* authentication older than a forced re-auth */
+	AUTH_R_REAUTH,       /* authentication older than a forced re-auth, or
+	                      * the credential expired (GBA: bootstrap again) */
+	AUTH_R_FORBIDDEN,    /* source: known user, service not allowed (403) */
 	AUTH_R_ERROR,        /* internal error (see the return code) */
 };
 /** Static text for logs, e.g. "bad response". */
 const char *auth_reason_str(int reason);
 /**
  * Suggested HTTP/SIP status for a reason: 200 (OK), 400 (malformed,
- * uri mismatch), 401 (everything needing a challenge), 500 (error).
- * With 401 send every challenge in auth_result.challenges.
+ * uri mismatch), 403 (forbidden), 401 (everything needing a challenge),
+ * 500 (error). With 400/401 send every challenge in auth_result.challenges
+ * (SIP: 407 with Proxy-Authenticate where the server acts as a proxy).
  */
 int auth_reason_status(int reason);
+
+/**
+ * 1 if @p reason should count against the source in the rate limiter
+ * (wrong credentials, forged or foreign parameters); 0 for the normal
+ * challenge flow (missing credentials, stale nonce, nc replay answered with
+ * stale=true, forced re-auth, qop not offered) and for OK/ERROR.
+ */
+int auth_reason_is_failure(int reason);
 
 /** Challenge header values (WWW-Authenticate / Proxy-Authenticate). */
 struct auth_challenges {
@@ -290,14 +307,20 @@ struct auth_challenges {
 	char v[AUTH_MAX_CHALLENGES][AUTH_CHALLENGE_MAX];
 };
 
-/** Outcome of auth_digest_verify(). Wipe with auth_result_wipe(). */
+/**
+ * Outcome of auth_digest_verify(). About 16 KiB: allocate it with the
+ * request (arena/heap), not on a small stack. Holds the session HA1 after a
+ * success: wipe with auth_result_wipe() when the response has been built.
+ */
 struct auth_result {
 	int reason;                   /* enum auth_reason */
 	struct auth_identity who;     /* valid when reason == AUTH_R_OK */
 	struct auth_challenges challenges; /* filled unless OK/ERROR */
 	char auth_info[AUTH_INFO_MAX];/* OK with qop=auth or no qop: the
-	                               * Authentication-Info value; "" for
-	                               * auth-int (use auth_digest_auth_info) */
+	                               * Authentication-Info value ("" = send
+	                               * none); "" for auth-int, whose rspauth
+	                               * covers the response body: call
+	                               * auth_digest_auth_info() */
 	struct {                      /* private: state for Authentication-Info */
 		int alg, qop;
 		char ha1_hex[2 * AUTH_HASH_MAX + 1]; /* secret (session HA1) */
@@ -318,7 +341,8 @@ void auth_result_wipe(struct auth_result *res);
  *
  * Order of checks: scheme and syntax, realm, algorithm, qop, opaque, nonce
  * signature, uri, credentials (@p cb), response (constant time), nonce
- * expiry (stale), forced re-authentication, nonce-count (replay). The nc
+ * expiry (stale), forced re-authentication and credential expiry,
+ * nonce-count (replay). The nc
  * of a nonce is recorded only after a correct response.
  *
  * @param a       engine
@@ -327,8 +351,9 @@ void auth_result_wipe(struct auth_result *res);
  * @param res     OUT: reason; identity on success; challenges otherwise
  * @return PRES_OK: authenticated (res->who, res->auth_info);
  *  PRES_EAUTH: not authenticated, answer auth_reason_status(res->reason)
- *  with res->challenges; other negative: internal error or the credential
- *  source's own code (e.g. PRES_EAGAIN, PRES_EDB), no challenge made.
+ *  with res->challenges (none for AUTH_R_FORBIDDEN); other negative:
+ *  internal error or the credential source's own code (e.g. PRES_EAGAIN,
+ *  PRES_EDB), res->reason AUTH_R_ERROR, no challenge made.
  */
 int auth_digest_verify(struct auth *a, const struct auth_http_req *rq,
     auth_cred_cb cb, void *cb_arg, struct auth_result *res);
@@ -344,8 +369,10 @@ int auth_digest_challenge(struct auth *a, const char *realm, int stale,
 
 /**
  * Authentication-Info value after success: qop, rspauth, cnonce, nc and,
- * when the nonce is past half its lifetime, nextnonce. For qop=auth-int
+ * when the nonce is past half its lifetime, nextnonce (so that clients
+ * move to a new nonce before the old one goes stale). For qop=auth-int
  * @p body/@p body_len is the response body (the rspauth covers it).
+ * Without qop and with a young nonce the value is "" (send no header).
  * @return PRES_OK, PRES_EINVAL (res not successful), PRES_ETOOBIG.
  */
 int auth_digest_auth_info(struct auth *a, const struct auth_result *res,

@@ -668,7 +668,8 @@ static const char *const reason_text[] = {
 	[AUTH_R_BAD_RESPONSE] = "bad response",
 	[AUTH_R_STALE] = "stale nonce",
 	[AUTH_R_REPLAY] = "nonce count replayed",
-	[AUTH_R_REAUTH] = "re-authentication forced",
+	[AUTH_R_REAUTH] = "re-authentication required",
+	[AUTH_R_FORBIDDEN] = "service not allowed",
 	[AUTH_R_ERROR] = "internal error",
 };
 
@@ -687,10 +688,30 @@ int auth_reason_status(int reason)
 	case AUTH_R_MALFORMED:
 	case AUTH_R_URI:
 		return 400;
+	case AUTH_R_FORBIDDEN:
+		return 403;
 	case AUTH_R_ERROR:
 		return 500;
 	default:
 		return 401;
+	}
+}
+
+int auth_reason_is_failure(int reason)
+{
+	switch (reason) {
+	case AUTH_R_MALFORMED:
+	case AUTH_R_REALM:
+	case AUTH_R_ALGORITHM:
+	case AUTH_R_OPAQUE:
+	case AUTH_R_NONCE:
+	case AUTH_R_URI:
+	case AUTH_R_USERHASH:
+	case AUTH_R_UNKNOWN_USER:
+	case AUTH_R_BAD_RESPONSE:
+		return 1;
+	default:
+		return 0;
 	}
 }
 
@@ -872,7 +893,7 @@ int auth_digest_verify(struct auth *a, const struct auth_http_req *rq,
 	res->reason = AUTH_R_ERROR;
 	if (!a || !rq || !rq->method || !rq->uri || !cb)
 		return PRES_EINVAL;
-	if (!rq->authorization)
+	if (!rq->authorization || rq->authorization[strspn(rq->authorization, " \t")] == '\0')
 		return refuse(a, res, AUTH_R_MISSING, 0, NULL);
 
 	p = malloc(sizeof(*p));
@@ -885,6 +906,11 @@ int auth_digest_verify(struct auth *a, const struct auth_http_req *rq,
 	}
 	if (rc) {
 		rc = refuse(a, res, AUTH_R_MALFORMED, 0, NULL);
+		goto done;
+	}
+	if (p->nonce[0] == '\0') {
+		/* initial request with empty nonce/response (TS 24.109 style) */
+		rc = refuse(a, res, AUTH_R_MISSING, 0, NULL);
 		goto done;
 	}
 	ri = realm_index(a, p->realm);
@@ -953,6 +979,12 @@ int auth_digest_verify(struct auth *a, const struct auth_http_req *rq,
 		rc = refuse(a, res, AUTH_R_UNKNOWN_USER, 0, p->username);
 		goto done;
 	}
+	if (rc == PRES_EAUTH) {
+		auth_identity_init(&res->who);
+		res->reason = AUTH_R_FORBIDDEN;
+		log_debug("digest: refused (%s) user %s", auth_reason_str(res->reason), p->username);
+		goto done;
+	}
 	if (rc) {
 		auth_identity_init(&res->who);
 		res->reason = AUTH_R_ERROR;
@@ -997,7 +1029,8 @@ int auth_digest_verify(struct auth *a, const struct auth_http_req *rq,
 		res->who.auth_time = ts;
 	if (res->who.method == AUTH_METHOD_NONE)
 		res->who.method = AUTH_METHOD_DIGEST;
-	if (auth_identity_is_stale(&res->who, res->who.not_before)) {
+	if (auth_identity_is_stale(&res->who, res->who.not_before) ||
+	    (res->who.expires && now > res->who.expires)) {
 		auth_identity_init(&res->who);
 		OPENSSL_cleanse(&res->st, sizeof(res->st));
 		rc = refuse(a, res, AUTH_R_REAUTH, 0, p->username);

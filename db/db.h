@@ -6,6 +6,8 @@
  * PRES_OK or a negative enum pres_rc. Strings handed out are copies owned by
  * the caller's struct (free with the matching *_clear function); no SQLite
  * pointer leaves db/. A write that returned PRES_OK is committed and durable.
+ * PRES_EAGAIN: the database stayed locked by another writer past the busy
+ * timeout (5 s). Schema and behaviour: docs/schema.md.
  */
 #ifndef PRES_DB_H
 #define PRES_DB_H
@@ -48,7 +50,10 @@ struct db_subscriber {
 };
 
 /** Adds a subscriber with its IMPUs (impus[0] default). PRES_EEXIST if the
- *  IMPI or any IMPU is already provisioned; nothing is written then. */
+ *  IMPI or any IMPU is already provisioned; nothing is written then.
+ *  PRES_EINVAL if n_impus is not 1..DB_MAX_IMPUS or sqn >= 2^48. K/OPc/AMF
+ *  are stored only if has_aka; has_password is ignored (db_digest_set()
+ *  maintains it). */
 int db_subscriber_add(struct db *db, const struct db_subscriber *s);
 int db_subscriber_remove(struct db *db, const char *impi);
 /** By IMPI. */
@@ -73,7 +78,9 @@ struct db_digest_cred {
 	char ha1_md5[33];     /* hex MD5(username:realm:password) */
 	char ha1_sha256[65];  /* hex SHA-256(username:realm:password) */
 };
-/** Replaces all digest credentials of @p impi with @p creds[0..n). */
+/** Replaces all digest credentials of @p impi with @p creds[0..n) (n = 0
+ *  clears them). PRES_ENOTFOUND: no such subscriber; PRES_EEXIST: a
+ *  (username, realm) belongs to another subscriber (nothing written). */
 int db_digest_set(struct db *db, const char *impi, const struct db_digest_cred *creds, size_t n);
 /** Looks up by (username, realm); fills @p impi_out (DB_URI_MAX). */
 int db_digest_get(struct db *db, const char *username, const char *realm,
@@ -101,7 +108,8 @@ int db_doc_get(struct db *db, const char *auid, const char *xui, const char *nam
  */
 int db_doc_put(struct db *db, const char *auid, const char *xui, const char *name,
     const char *content, size_t len, const char *expect_etag, const char *new_etag);
-/** Deletes, with the same @p expect_etag rule (NULL = unconditional). */
+/** Deletes, with the same @p expect_etag rule (NULL = unconditional).
+ *  PRES_ENOTFOUND if absent. */
 int db_doc_delete(struct db *db, const char *auid, const char *xui, const char *name,
     const char *expect_etag);
 struct db_doc_info {
@@ -127,17 +135,18 @@ struct db_pub {
 	char source[DB_URI_MAX]; /* transport/connection tag, "" if none */
 };
 void db_pub_clear(struct db_pub *p);
-/** Inserts or replaces the publication with this ETag. */
+/** Inserts or replaces the publication with this ETag. created 0 = now. */
 int db_pub_put(struct db *db, const struct db_pub *p);
 /** Replaces publication @p old_etag by @p p (new ETag) atomically;
  *  PRES_ENOTFOUND if @p old_etag is unknown. */
 int db_pub_replace(struct db *db, const char *old_etag, const struct db_pub *p);
 int db_pub_get(struct db *db, const char *etag, struct db_pub *out);
 int db_pub_delete(struct db *db, const char *etag);
-/** Live publications of a presentity for @p event, oldest first. */
+/** Live publications (expires > pres_now()) of a presentity for @p event,
+ *  oldest (created) first. The callback may call db_* on this connection. */
 int db_pub_foreach(struct db *db, const char *presentity, const char *event,
     int (*cb)(const struct db_pub *p, void *arg), void *arg);
-/** All publications (any presentity), for startup. */
+/** All publications (any presentity, expired ones included), for startup. */
 int db_pub_foreach_all(struct db *db, int (*cb)(const struct db_pub *p, void *arg), void *arg);
 /** Deletes publications with expires <= @p now; returns count via @p n_out. */
 int db_pub_expire(struct db *db, int64_t now, int *n_out);
@@ -157,6 +166,7 @@ struct db_sub {
 	char *extra;                 /* owned: opaque, e.g. filter or accept list; may be NULL */
 };
 void db_sub_clear(struct db_sub *s);
+/** Inserts or replaces the subscription with this id. created 0 = now. */
 int db_sub_put(struct db *db, const struct db_sub *s);
 int db_sub_get(struct db *db, const char *id, struct db_sub *out);
 int db_sub_delete(struct db *db, const char *id);
@@ -178,7 +188,8 @@ struct db_aka_challenge {
 	int64_t expires;
 };
 int db_aka_challenge_put(struct db *db, const struct db_aka_challenge *c);
-/** Gets and deletes in one step (a challenge is answered once). */
+/** Gets and deletes in one step (a challenge is answered once). An expired
+ *  challenge is deleted and reported as PRES_ENOTFOUND. Wipe @p out after use. */
 int db_aka_challenge_take(struct db *db, const char *nonce, struct db_aka_challenge *out);
 
 /** A bootstrapping session: what the BSF knows of a B-TID (Zn answers from it). */
@@ -190,13 +201,19 @@ struct db_gba_session {
 	int64_t created;
 	int64_t expires;
 };
+/** Inserts or replaces the session of this B-TID. created 0 = now. */
 int db_gba_session_put(struct db *db, const struct db_gba_session *s);
+/** PRES_ENOTFOUND if unknown or expired (expires <= pres_now()). Wipe @p out
+ *  (Ks) after use. */
 int db_gba_session_get(struct db *db, const char *btid, struct db_gba_session *out);
 /** Deletes expired challenges and sessions. */
 int db_gba_expire(struct db *db, int64_t now);
 
 /* ---- transactions --------------------------------------------------- */
-/** Explicit transaction around several calls (BEGIN IMMEDIATE). */
+/** Explicit transaction around several calls (BEGIN IMMEDIATE). Functions
+ *  that are atomic on their own use a SAVEPOINT inside it, so a failed call
+ *  undoes only itself. No nesting: a second db_begin() is PRES_EINVAL.
+ *  db_close() rolls back an open transaction. */
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db);

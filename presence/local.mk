@@ -3,7 +3,7 @@
 noinst_LIBRARIES += presence/libpresence.a
 presence_libpresence_a_SOURCES = presence/presence.h presence/px.h presence/tf.h \
 	presence/px.c presence/pidf.c presence/rules.c presence/transform.c \
-	presence/build.c presence/stub.c
+	presence/build.c presence/filter.c
 presence_libpresence_a_CFLAGS = $(AM_CFLAGS) $(XML2_CFLAGS)
 
 check_PROGRAMS += tests/unit/check_presence

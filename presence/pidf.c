@@ -353,6 +353,10 @@ int pres_compose(const char *presentity, const struct pres_pub_in *pubs,
 		rc = PRES_ENOMEM;
 		goto out;
 	}
+	for (i = 0; i < ndocs; i++)
+		px_hoist_ns(root, xmlDocGetRootElement(docs[ndocs - 1 - i]));
+	if (mdoc)
+		px_hoist_ns(root, xmlDocGetRootElement(mdoc));
 	if (sl[SLOT_TUPLE].n + sl[SLOT_PERSON].n + sl[SLOT_DEVICE].n +
 	    sl[SLOT_NOTE].n + sl[SLOT_OTHER].n == 0) {
 		rc = add_closed_tuple(root, "neutral");

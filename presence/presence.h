@@ -56,8 +56,9 @@
  * namespace; `entity` attribute present and, when @p presentity is not NULL,
  * equal to it after pres_uri_normalize() (a `pres:X` entity is compared as
  * `sip:X`); every `<tuple>` has a non-empty `id` and a `<status>` child;
- * tuple ids are unique; `<dm:person>` and `<dm:device>` have an `id`
- * (device also a `<dm:deviceID>`).
+ * `<basic>`, when present, is "open" or "closed"; `<dm:person>` and
+ * `<dm:device>` have an `id`; the ids of tuples, persons and devices are
+ * unique within the document (they share one xs:ID space).
  *
  * @param body        document bytes (borrowed)
  * @param len         length of @p body
@@ -388,12 +389,17 @@ struct pres_filter;
 
 /**
  * Parses an RFC 4661 filter-set. Supported: `<ns-bindings>`; `<filter>`
- * with id, uri/domain, remove, enabled; `<what>` with `<include>`/`<exclude>`
- * of type "xpath" restricted to absolute location paths of child steps
- * (`/prefix:name`, `*`, predicates `[@attr='v']` and `[child='v']`,
- * `[@attr="v"]`); `<trigger>` with `<changed>` (optional from/to),
- * `<added>`, `<removed>`. Anything else (type="namespace", `by=`,
- * axes, functions) → PRES_EINVAL with a reason in @p err.
+ * with id, uri/domain, enabled, remove (remove="true": the filter does not
+ * apply; the caller replaces the whole set on each SUBSCRIBE with a body);
+ * `<what>` with `<include>`/`<exclude>` of type "xpath" restricted to
+ * absolute location paths of child steps: `/prefix:name` (prefix from
+ * `<ns-bindings>`), `/name` (unprefixed: that local name in any
+ * namespace), `*` steps, with predicates `[@attr='v']`, `[name='v']`, `[n]`;
+ * triggers may end in an attribute step `/@name`. `<trigger>`s are OR-ed,
+ * the `<changed>` (optional from/to), `<added>`, `<removed>` inside one
+ * `<trigger>` are AND-ed. Anything else (type="namespace", `by=`, `//`,
+ * axes, functions, relative paths) → PRES_EINVAL with a reason in @p err
+ * (the SIP side answers per RFC 4660).
  *
  * @param f  set to a new filter set, owned by the caller: pres_filter_free()
  */
@@ -405,9 +411,11 @@ void pres_filter_free(struct pres_filter *f);
 
 /**
  * Applies the `<what>` part of the filters that apply to the document's
- * entity: with includes, only the selected elements (and their ancestors)
- * are kept; excludes then remove selected elements. The root `presence`
- * element and its entity always remain.
+ * entity (filters are united): with includes, only the selected elements
+ * with their whole content, and their ancestors as empty shells (with
+ * their attributes), are kept; excludes then remove selected elements.
+ * The root element and its entity always remain. Comments and processing
+ * instructions are dropped.
  * @param out,out_len  result, owned by the caller (free(3))
  */
 int pres_filter_apply(const struct pres_filter *f, const char *pidf,
@@ -415,9 +423,13 @@ int pres_filter_apply(const struct pres_filter *f, const char *pidf,
 
 /**
  * Evaluates the triggers: 1 if a NOTIFY is due for the change from
- * @p old_pidf to @p new_pidf (or if no filter has a trigger and the
- * documents differ), 0 if not, negative enum pres_rc on error.
- * @p old_pidf may be NULL (first notification: always 1).
+ * @p old_pidf to @p new_pidf, 0 if not, negative enum pres_rc on error
+ * (bad @p new_pidf). When no applicable filter has a trigger: 1 if the
+ * filtered views (pres_filter_apply()) of the two documents differ.
+ * `<changed>` compares the string values of the selected nodes;
+ * `<added>`/`<removed>` compare the selected nodes by their `id`
+ * attribute (else by string value). @p old_pidf may be NULL (first
+ * notification: 1); an unparsable old document also gives 1.
  */
 int pres_filter_triggered(const struct pres_filter *f, const char *old_pidf,
     size_t old_len, const char *new_pidf, size_t new_len);

@@ -278,6 +278,39 @@ int px_entity_norm(const char *in, char *out, size_t size)
 	return pres_uri_normalize(in, out, size);
 }
 
+void px_strip_misc(xmlNodePtr n)
+{
+	xmlNodePtr c, next;
+
+	for (c = n->children; c; c = next) {
+		next = c->next;
+		if (c->type == XML_COMMENT_NODE || c->type == XML_PI_NODE) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		} else if (c->type == XML_ELEMENT_NODE) {
+			px_strip_misc(c);
+		}
+	}
+}
+
+void px_hoist_ns(xmlNodePtr dst_root, const xmlNode *src_root)
+{
+	const xmlNs *d;
+
+	for (d = src_root->nsDef; d; d = d->next) {
+		xmlNsPtr cur;
+
+		if (!d->prefix || !d->href || !d->href[0])
+			continue;
+		cur = xmlSearchNs(dst_root->doc, dst_root, d->prefix);
+		if (cur)
+			continue;   /* same prefix already bound (maybe elsewhere) */
+		if (xmlSearchNsByHref(dst_root->doc, dst_root, d->href))
+			continue;   /* URI already has a prefix */
+		xmlNewNs(dst_root, d->href, d->prefix);
+	}
+}
+
 xmlDocPtr px_pidf_new(const char *entity, xmlNodePtr *root)
 {
 	xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");

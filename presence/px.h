@@ -58,6 +58,14 @@ void px_err(char *err, size_t errlen, const char *fmt, ...)
  */
 int px_entity_norm(const char *in, char *out, size_t size);
 
+/** Removes comments and processing instructions below @p n (they must
+ * not leak to watchers). Use on the document node for top-level ones. */
+void px_strip_misc(xmlNodePtr n);
+
+/** Declares on @p dst_root the prefixed namespaces of @p src_root whose
+ * prefix and URI are both still free there (keeps copies compact). */
+void px_hoist_ns(xmlNodePtr dst_root, const xmlNode *src_root);
+
 /** Creates a document with root <presence xmlns=PIDF entity=...>. */
 xmlDocPtr px_pidf_new(const char *entity, xmlNodePtr *root);
 

@@ -197,6 +197,7 @@ int pres_transform(const struct pres_decision *d, const char *pidf, size_t len,
 		xmlFreeDoc(doc);
 		return PRES_EINVAL;
 	}
+	px_strip_misc((xmlNodePtr)doc);
 	if (d->sub_handling == PRES_SUB_POLITE_BLOCK) {
 		char *entity = px_attr(root, "entity");
 		rc = entity ? pres_neutral(entity, out, out_len) : PRES_EINVAL;

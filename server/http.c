@@ -700,7 +700,6 @@ struct http_srv *http_start(const struct http_srv_cfg *cfg, http_handler_cb cb, 
 	opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL };
 	opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit, NULL };
 	opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout, NULL };
-	opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL };
 	if (cfg->tls) {
 		flags |= MHD_USE_TLS;
 		s->cert_pem = slurp(cfg->cert_file, NULL);

@@ -1,1 +1,8 @@
-# tests/: integration runner (unit tests live with their module's local.mk).
+# tests/: integration tests (unit tests are registered in each module's local.mk).
+# Each t_*.sh starts a real presenced on free loopback ports and drives it
+# with real clients. They print "N passed, N failed".
+AM_TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
+	export top_srcdir top_builddir;
+INTEGRATION_TESTS = tests/integration/t_config.sh tests/integration/t_lifecycle.sh \
+	tests/integration/t_tls.sh
+TESTS += $(INTEGRATION_TESTS)

@@ -1,1 +1,8 @@
-# tools/: rules for this module (owned by the module's maintainer).
+# tools/: presencectl (provisioning and inspection of the database).
+bin_PROGRAMS += presencectl
+presencectl_SOURCES = tools/presencectl.c
+presencectl_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+presencectl_LDADD = db/libdb.a server/libbase.a $(SQLITE_LIBS) $(CRYPTO_LIBS)
+
+TESTS += tests/unit/test_presencectl.sh
+EXTRA_DIST += tests/unit/test_presencectl.sh

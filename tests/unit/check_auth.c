@@ -226,6 +226,7 @@ struct pw_source {
 	size_t pw_len;
 	const char *impu;
 	int64_t not_before;
+	int64_t expires;
 	int rc;              /* forced return code if non-zero */
 	int calls;
 };
@@ -243,6 +244,7 @@ static int pw_cb(void *arg, const char *username, const char *realm, int alg,
 	if (s->impu)
 		ck_assert_int_eq(auth_identity_add_impu(who, s->impu), PRES_OK);
 	who->not_before = s->not_before;
+	who->expires = s->expires;
 	return auth_digest_ha1(alg, username, realm, s->pw, s->pw_len, ha1, ha1_len);
 }
 
@@ -387,6 +389,20 @@ START_TEST(test_cfg_refused)
 	ck_assert_ptr_nonnull(a);
 	auth_free(a);
 	auth_free(NULL);
+
+	ck_assert_str_eq(auth_alg_name(AUTH_ALG_SHA256_SESS), "SHA-256-sess");
+	ck_assert_ptr_null(auth_alg_name(0x10));
+	ck_assert_int_eq(auth_alg_from_name("md5-SESS"), AUTH_ALG_MD5_SESS);
+	ck_assert_int_eq(auth_alg_from_name("AKAv1-MD5"), 0);
+	ck_assert_int_eq(auth_alg_from_name(NULL), 0);
+	ck_assert_uint_eq(auth_alg_hash_len(AUTH_ALG_MD5), 16);
+	ck_assert_uint_eq(auth_alg_hash_len(AUTH_ALG_SHA256), 32);
+	ck_assert_uint_eq(auth_alg_hash_len(3), 0);
+	ck_assert_str_eq(auth_reason_str(AUTH_R_REPLAY), "nonce count replayed");
+	ck_assert_str_eq(auth_reason_str(AUTH_R_FORBIDDEN), "service not allowed");
+	ck_assert_str_eq(auth_reason_str(99), "unknown");
+	ck_assert_int_eq(auth_reason_status(AUTH_R_ERROR), 500);
+	ck_assert_int_eq(auth_reason_status(AUTH_R_OK), 200);
 }
 END_TEST
 
@@ -414,7 +430,14 @@ START_TEST(test_challenge_missing)
 	ck_assert_uint_eq(strlen(nonce), 48);
 	ch_param(res.challenges.v[2], "nonce", nonce2, sizeof(nonce2));
 	ck_assert_str_ne(nonce, nonce2);
-	/* Basic is "missing" too */
+	/* empty header, empty nonce (UE's first request) and Basic are "missing" too */
+	ck_assert_int_eq(run(a, &alice_src, "GET", "/x", " ", NULL, 0, &res), PRES_EAUTH);
+	ck_assert_int_eq(res.reason, AUTH_R_MISSING);
+	ck_assert_int_eq(run(a, &alice_src, "GET", "/x", "Digest username=\"alice@ims.example.com\", "
+	    "realm=\"xcap.example.com\", nonce=\"\", uri=\"/x\", response=\"\"", NULL, 0, &res),
+	    PRES_EAUTH);
+	ck_assert_int_eq(res.reason, AUTH_R_MISSING);
+	ck_assert_int_eq(auth_reason_is_failure(res.reason), 0);
 	ck_assert_int_eq(run(a, &alice_src, "GET", "/x", "Basic YTpi", NULL, 0, &res), PRES_EAUTH);
 	ck_assert_int_eq(res.reason, AUTH_R_MISSING);
 	/* malformed: 400 with challenges */
@@ -504,6 +527,7 @@ static void roundtrip(int alg, int qop)
 	    PRES_EAUTH);
 	ck_assert_int_eq(res.reason, AUTH_R_BAD_RESPONSE);
 	ck_assert_ptr_null(strstr(res.challenges.v[0], "stale"));
+	ck_assert_int_eq(auth_reason_is_failure(res.reason), 1);
 	auth_free(a);
 	pres_clock_set(0);
 }
@@ -652,6 +676,21 @@ START_TEST(test_refusal_reasons)
 	ck_assert_uint_eq(res.challenges.n, 0);
 	src.rc = 0;
 
+	/* known but not allowed: 403 without a challenge */
+	src.rc = PRES_EAUTH;
+	ck_assert_int_eq(run(a, &src, "GET", "/x", hdr, NULL, 0, &res), PRES_EAUTH);
+	ck_assert_int_eq(res.reason, AUTH_R_FORBIDDEN);
+	ck_assert_int_eq(auth_reason_status(res.reason), 403);
+	ck_assert_uint_eq(res.challenges.n, 0);
+	src.rc = 0;
+
+	/* credential expired (e.g. Ks_NAF lifetime): re-challenge, not stale */
+	src.expires = T0 - 1;
+	ck_assert_int_eq(run(a, &src, "GET", "/x", hdr, NULL, 0, &res), PRES_EAUTH);
+	ck_assert_int_eq(res.reason, AUTH_R_REAUTH);
+	ck_assert_ptr_null(strstr(res.challenges.v[0], "stale"));
+	src.expires = T0 + 3600;
+
 	/* none of the above consumed nc 1: the right request still passes */
 	ck_assert_int_eq(run(a, &src, "GET", "/x", hdr, NULL, 0, &res), PRES_OK);
 
@@ -752,6 +791,7 @@ START_TEST(test_nonce_expiry_stale)
 	ck_assert_int_eq(res.reason, AUTH_R_STALE);
 	ck_assert_int_eq(auth_reason_status(res.reason), 401);
 	ck_assert_ptr_nonnull(strstr(res.challenges.v[0], ", stale=true"));
+	ck_assert_int_eq(auth_reason_is_failure(res.reason), 0);
 	/* expired and wrong password: not stale, a plain failure */
 	c.pw = (const uint8_t *)"nope";
 	c.pw_len = 4;
@@ -861,6 +901,75 @@ START_TEST(test_nonce_table_eviction)
 	client_take(&c, &res.challenges);
 	client_auth(&c, "GET", "/x", 1, NULL, 0, hdr, sizeof(hdr));
 	ck_assert_int_eq(run(a, &alice_src, "GET", "/x", hdr, NULL, 0, &res), PRES_OK);
+	auth_free(a);
+	pres_clock_set(0);
+}
+END_TEST
+
+
+/* Deterministic mutation fuzzing of the parser and the engine: no crash, no
+ * sanitizer report, only documented results, never a false success. */
+START_TEST(test_fuzz_mutations)
+{
+	static const char alphabet[] = "\"\\,= \t=aZ09/+-\x01\x7f\xff";
+	struct auth *a = mk_auth(AUTH_ALG_ALL, 1, 64);
+	struct client c = alice(AUTH_ALG_SHA256, AUTH_QOP_AUTH_INT);
+	struct auth_digest_params p;
+	char good[2048], hdr[2048];
+	uint32_t seed = 12345;
+	int ok = 0;
+
+	pres_clock_set(T0);
+	ck_assert_int_eq(auth_digest_challenge(a, NULL, 0, &chs), PRES_OK);
+	client_take(&c, &chs);
+	client_auth(&c, "GET", "/x", 1, NULL, 0, good, sizeof(good));
+	for (int it = 0; it < 4000; it++) {
+		size_t len = strlen(good);
+		memcpy(hdr, good, len + 1);
+		int edits = 1 + (int)((seed >> 8) % 4);
+		for (int k = 0; k < edits; k++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t pos = (seed >> 4) % len;
+			seed = seed * 1103515245u + 12345u;
+			switch ((seed >> 16) % 4) {
+			case 0:   /* replace with a special character */
+				hdr[pos] = alphabet[(seed >> 3) % (sizeof(alphabet) - 1)];
+				break;
+			case 1:   /* flip a bit */
+				hdr[pos] = (char)(hdr[pos] ^ (1 << ((seed >> 5) % 7)));
+				if (!hdr[pos])
+					hdr[pos] = 'x';
+				break;
+			case 2:   /* truncate */
+				hdr[pos] = '\0';
+				len = pos ? pos : 1;
+				break;
+			default:  /* delete one character */
+				memmove(hdr + pos, hdr + pos + 1, len - pos);
+				len = len > 1 ? len - 1 : 1;
+				break;
+			}
+			if (!hdr[0]) {
+				hdr[0] = 'D';
+				hdr[1] = '\0';
+			}
+			len = strlen(hdr);
+		}
+		int rc = auth_digest_parse(hdr, &p);
+		ck_assert(rc == PRES_OK || rc == PRES_EINVAL || rc == PRES_ENOTFOUND ||
+		    rc == PRES_ETOOBIG);
+		rc = run(a, &alice_src, "GET", "/x", hdr, NULL, 0, &res);
+		ck_assert(rc == PRES_OK || rc == PRES_EAUTH);
+		if (rc == PRES_OK) {
+			/* only harmless edits (case, whitespace, unknown params) pass */
+			ck_assert_str_eq(res.who.impi, "alice@ims.example.com");
+			ok++;
+		} else {
+			ck_assert_uint_gt(res.challenges.n, 0);
+		}
+	}
+	/* nonce-count: at most one success per distinct nc, and only nc=1 exists */
+	ck_assert_int_le(ok, 1);
 	auth_free(a);
 	pres_clock_set(0);
 }
@@ -1195,6 +1304,7 @@ static Suite *auth_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("engine");
+	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_cfg_refused);
 	tcase_add_test(tc, test_challenge_missing);
 	tcase_add_test(tc, test_roundtrip_sha256_auth);
@@ -1212,6 +1322,12 @@ static Suite *auth_suite(void)
 	tcase_add_test(tc, test_db_source);
 	suite_add_tcase(s, tc);
 
+	/* the machine is shared and sanitizers slow this down: generous limit */
+	tc = tcase_create("fuzz");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_fuzz_mutations);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("identity");
 	tcase_add_test(tc, test_identity_set);
 	tcase_add_test(tc, test_intended_identity_forms);
@@ -1220,6 +1336,7 @@ static Suite *auth_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ratelimit");
+	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_ratelimit_basic);
 	tcase_add_test(tc, test_ratelimit_bounded);
 	tcase_add_test(tc, test_ratelimit_threads);
