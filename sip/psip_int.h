@@ -1,0 +1,305 @@
+/*
+ * psip_int.h - private structures and helpers of the SIP presence engine.
+ * Not for use outside sip/ (the unit test includes it for the pure helpers).
+ */
+#ifndef PSIP_INT_H
+#define PSIP_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
+/* sofia "magic" context types: everything is passed as void * and cast in
+ * the callback, because one callback type serves several contexts. */
+#define SU_ROOT_MAGIC_T void
+#define SU_WAKEUP_ARG_T void
+#define SU_TIMER_ARG_T void
+#define NTA_AGENT_MAGIC_T void
+#define NTA_LEG_MAGIC_T void
+#define NTA_OUTGOING_MAGIC_T void
+#define NTA_INCOMING_MAGIC_T void
+
+#include <sofia-sip/su.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/sip.h>
+
+#include "pres.h"
+#include "db/db.h"
+#include "sip/psip.h"
+
+#define PSIP_CT_PIDF "application/pidf+xml"
+#define PSIP_CT_WINFO "application/watcherinfo+xml"
+#define PSIP_ALLOW_EVENTS "presence, presence.winfo"
+#define PSIP_ALLOW "PUBLISH, SUBSCRIBE, NOTIFY, OPTIONS"
+
+/* ---- pure helpers (psip_util.c, unit-tested) -------------------------- */
+
+/** Event packages served. */
+enum psip_event {
+	PSIP_EV_UNKNOWN = 0,
+	PSIP_EV_PRESENCE,
+	PSIP_EV_WINFO,
+};
+/** Maps an Event header type ("presence", "presence.winfo") to the enum. */
+enum psip_event psip_event_kind(const char *type);
+const char *psip_event_name(enum psip_event ev);
+
+/** Subscription states (RFC 6665). */
+enum psip_state {
+	PSIP_ST_ACTIVE = 0,
+	PSIP_ST_PENDING,
+	PSIP_ST_TERMINATED,
+};
+const char *psip_state_name(enum psip_state st);
+/** Parses "active|pending|terminated"; -1 if unknown. */
+int psip_state_parse(const char *s);
+
+/**
+ * The Expires rule shared by PUBLISH and SUBSCRIBE. @p has_value: whether
+ * the request carried Expires. Writes the granted value into @p out.
+ * @return 0 when acceptable, 423 when the (non-zero) value is below @p min.
+ * Values above @p max are lowered to @p max; a missing value gives @p def.
+ */
+int psip_expires_grant(int has_value, unsigned long value, unsigned min,
+    unsigned max, unsigned def, unsigned *out);
+
+/**
+ * Formats a Subscription-State value into @p buf:
+ * "active;expires=N", "pending;expires=N", "terminated;reason=R".
+ * @return PRES_OK or PRES_ETOOBIG.
+ */
+int psip_substate_format(enum psip_state st, unsigned expires, const char *reason,
+    char *buf, size_t size);
+
+/** Trusted network: an address and a prefix length. */
+struct psip_net {
+	int family;          /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	unsigned prefix;
+};
+/** Parses "192.0.2.1", "192.0.2.0/24", "2001:db8::/32", "[::1]". */
+int psip_net_parse(const char *s, struct psip_net *out);
+/** 1 if @p sa (AF_INET/AF_INET6, v4-mapped v6 handled) is in one of @p nets. */
+int psip_net_match(const struct psip_net *nets, size_t n, const struct sockaddr *sa);
+
+/**
+ * Dialog state of a subscription (notifier side), as stored in db_sub.dialog.
+ * All strings owned (malloc'd); NULL allowed for route.
+ */
+struct psip_dialog {
+	char *call_id;
+	char *local;    /* our address with our tag: the To of the SUBSCRIBE */
+	char *remote;   /* the watcher's address with its tag: From of the SUBSCRIBE */
+	char *target;   /* remote target URI (Contact of the SUBSCRIBE) */
+	char *route;    /* Record-Route of the SUBSCRIBE as received, comma-joined; NULL none */
+	char *contact;  /* our Contact URI for this dialog */
+	uint32_t local_cseq; /* next NOTIFY uses a CSeq above this */
+};
+/** Serializes @p d into a new malloc'd string (*@p out, caller frees). */
+int psip_dialog_serialize(const struct psip_dialog *d, char **out);
+/** Parses what psip_dialog_serialize() wrote; PRES_EINVAL when malformed
+ *  (call_id, local, remote, target are required). Clear with psip_dialog_clear. */
+int psip_dialog_parse(const char *s, struct psip_dialog *d);
+void psip_dialog_clear(struct psip_dialog *d);
+
+/** pres-rules decisions as the SIP layer applies them. */
+enum psip_decision {
+	PSIP_DEC_BLOCK = 0,
+	PSIP_DEC_CONFIRM,
+	PSIP_DEC_POLITE_BLOCK,
+	PSIP_DEC_ALLOW,
+};
+/**
+ * Maps a decision to what the subscriber sees (policy mapping):
+ * *@p state and *@p reason (static string or NULL), and the SIP response
+ * to the SUBSCRIBE (200 or 403).
+ */
+int psip_decision_apply(enum psip_decision d, enum psip_block_policy block_policy,
+    enum psip_state *state, const char **reason);
+
+/** SIP status for an internal result code. */
+int psip_status_from_rc(int rc);
+
+/** 1 if the Accept list (NULL = absent) admits @p type ("a/b"). */
+int psip_accept_admits(const sip_accept_t *ac, const char *type);
+
+/** Fresh random entity tag (hex, 32 chars + NUL) into @p buf (>= 33). */
+int psip_etag_new(char *buf, size_t size);
+
+/** Key/value "k=v\n" access into an extra string: value of @p key into @p out. */
+int psip_kv_get(const char *s, const char *key, char *out, size_t size);
+
+/* ---- engine state (SIP thread only unless said) ------------------------ */
+
+struct psip_sub;
+struct psip_pres;
+
+/** A live publication: its expiry timer. The document lives in the db. */
+struct psip_pub {
+	char etag[DB_ETAG_MAX];
+	char presentity[DB_URI_MAX];
+	su_timer_t *timer;
+	struct psip *p;
+	struct psip_pub *hnext;
+};
+
+/** A watcher change waiting to go out in a partial watcherinfo NOTIFY. */
+struct psip_wchange {
+	char id[17];
+	char uri[DB_URI_MAX];
+	int status;                   /* enum pres_winfo_status */
+	char event[16];
+	long duration, expiration;
+	struct psip_wchange *next;
+};
+
+/** A subscription (presence or presence.winfo). */
+struct psip_sub {
+	struct psip *p;
+	char id[DB_ID_MAX];
+	char presentity[DB_URI_MAX];  /* resource (normalized IMPU) */
+	char watcher[DB_URI_MAX];     /* authenticated identity, normalized */
+	enum psip_event event;
+	enum psip_state state;
+	char reason[32];
+	int64_t expires;              /* absolute */
+	int64_t created;
+	int anonymous;                /* Privacy: id or anonymous From */
+	char event_id[64];            /* Event id parameter, "" none */
+	enum psip_decision decision;  /* last pres-rules decision (presence) */
+	char winfo_event[16];         /* last watcherinfo event for this watcher */
+	uint32_t winfo_version;       /* next watcherinfo version (winfo subs) */
+	int winfo_full;               /* next watcherinfo NOTIFY carries full state */
+	struct psip_wchange *wq, **wq_tail; /* changes not yet notified (owned) */
+	uint32_t cseq_reserved;       /* local CSeq persisted as reserved up to here */
+	struct psip_dialog dlg;
+	nta_leg_t *leg;
+	su_timer_t *timer;
+	nta_outgoing_t *orq;          /* NOTIFY in flight */
+	int dirty;                    /* another NOTIFY due when orq completes */
+	int dead;                     /* terminated: freed when orq completes */
+	int linked;                   /* in the id hash and counted */
+	struct psip_pres *pres;
+	struct psip_sub *pnext;       /* in pres list */
+	struct psip_sub *hnext;       /* in id hash */
+};
+
+/** Per-presentity index of its subscriptions. */
+struct psip_pres {
+	char uri[DB_URI_MAX];
+	struct psip_sub *subs;        /* presence and winfo */
+	int reloaded;                 /* startup: already re-notified */
+	struct psip_pres *hnext;
+};
+
+struct psip_docmsg {
+	char *auid, *xui, *doc, *old_etag, *new_etag;
+	struct psip_docmsg *next;
+};
+
+#define PSIP_HASH_SIZE 4096
+
+struct psip {
+	/* configuration: copies owned by the engine */
+	char **listen;
+	size_t n_listen;
+	char *tls_dir;
+	char *home_domain;
+	char *realm;
+	char *db_path;
+	struct psip_net *trusted;
+	size_t n_trusted;
+	int untrusted_policy;
+	unsigned digest_algs;
+	unsigned min_expires, max_expires, default_expires;
+	int notify_fail_policy;
+	int block_policy;
+	unsigned max_body;
+	int sofia_log_level;
+
+	/* thread and mailbox */
+	pthread_t thread;
+	int wake[2];                  /* pipe: other threads -> SIP thread */
+	pthread_mutex_t lock;         /* guards mq, stopping, stats */
+	pthread_cond_t cond;
+	struct psip_docmsg *mq_head, *mq_tail;
+	int stopping;
+	int started;                  /* 1 listening, -1 failed */
+	struct psip_stats stats;
+
+	/* SIP thread only */
+	su_home_t home[1];
+	su_root_t *root;
+	nta_agent_t *agent;
+	msg_mclass_t *mclass;         /* parser with P-Asserted-Identity etc. (malloc'd clone) */
+	nta_leg_t *default_leg;
+	su_wait_t wait[1];
+	int wait_index;
+	struct db *db;
+	char contact[DB_URI_MAX + 32];  /* our Contact URI */
+	struct psip_sub *sub_hash[PSIP_HASH_SIZE];
+	struct psip_pres *pres_hash[PSIP_HASH_SIZE];
+	struct psip_pub *pub_hash[PSIP_HASH_SIZE];
+	void *digest;                 /* digest engine context (psip_auth.c) */
+};
+
+/* psip_agent.c */
+uint32_t psip_hash(const char *s);
+void psip_stat_add(struct psip *p, size_t offset, int64_t delta);
+#define PSIP_STAT(p, field, d) psip_stat_add((p), offsetof(struct psip_stats, field), (d))
+struct psip_pres *psip_pres_get(struct psip *p, const char *uri, int create);
+
+/* psip_auth.c: who sent the request. */
+struct psip_who {
+	char uri[DB_URI_MAX];     /* normalized identity ("" if anonymous and unknown) */
+	char impi[DB_URI_MAX];    /* digest: the authenticated IMPI; else "" */
+	int anonymous;
+	int trusted;              /* came from a trusted peer */
+};
+/**
+ * Identifies the sender. @return 0 with @p who filled; or a SIP status
+ * (>= 400) already answered on @p irq (e.g. 401 challenge); the caller
+ * then only destroys irq.
+ */
+int psip_identify(struct psip *p, nta_incoming_t *irq, const sip_t *sip, struct psip_who *who);
+int psip_auth_init(struct psip *p);
+void psip_auth_fini(struct psip *p);
+
+/* psip_publish.c */
+int psip_publish(struct psip *p, nta_incoming_t *irq, const sip_t *sip);
+int psip_pubs_load(struct psip *p);
+void psip_pubs_free(struct psip *p);
+
+/* psip_subscribe.c */
+int psip_subscribe(struct psip *p, nta_incoming_t *irq, const sip_t *sip);
+int psip_subs_load(struct psip *p);
+void psip_subs_free(struct psip *p);
+/** The presentity's presence changed: NOTIFY every presence watcher. */
+void psip_presentity_changed(struct psip *p, const char *presentity);
+/** Re-evaluates pres-rules for every presence watcher of @p presentity. */
+void psip_presentity_reauthorize(struct psip *p, const char *presentity);
+
+/* psip_body.c: documents through presence/ */
+/** pres-rules decision for a watcher of a presentity. */
+enum psip_decision psip_body_decide(struct psip *p, const char *presentity,
+    const char *watcher, int anonymous, char *tkey, size_t tkey_size);
+/** Round cache: one composed document and its per-transformation bodies. */
+struct psip_round;
+struct psip_round *psip_round_new(struct psip *p, const char *presentity);
+void psip_round_free(struct psip_round *r);
+/** pres-rules decision for a watcher within a round. */
+enum psip_decision psip_round_decide(struct psip_round *r, const char *watcher, int anonymous);
+/** Body for a watcher; borrowed until psip_round_free. NULL = no body. */
+const char *psip_round_body(struct psip_round *r, const struct psip_sub *s);
+/** Queues a snapshot of presence subscription @p changed on winfo
+ *  subscription @p w for the next partial NOTIFY. */
+int psip_winfo_queue(struct psip_sub *w, const struct psip_sub *changed);
+/** Drops the queued changes of @p w. */
+void psip_winfo_clear(struct psip_sub *w);
+/** Watcherinfo document for a winfo subscription: full state, or partial
+ *  with the queued changes (consumed). malloc'd (caller frees); NULL on error. */
+char *psip_body_winfo(struct psip *p, struct psip_sub *w, int full);
+
+#endif

@@ -1,0 +1,947 @@
+/*
+ * psip_subscribe.c - SUBSCRIBE/NOTIFY (RFC 6665) for "presence" (RFC 3856)
+ * and "presence.winfo" (RFC 3857/3858): dialogs on nta legs, expiry
+ * timers, authorization by pres-rules, watcher information, persistence of
+ * every subscription (dialog included) and reload at start.
+ *
+ * Invariants: one subscription per dialog; at most one NOTIFY in flight per
+ * subscription (later changes set `dirty` and are sent when it completes);
+ * a terminated subscription is freed once its last NOTIFY completes.
+ */
+#include "config.h"
+
+#include "sip/psip_int.h"	/* first: it sets sofia's magic types */
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sofia-sip/nta_tag.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/tport.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_tag.h>
+
+#define CSEQ_RESERVE 64
+
+static void sub_notify(struct psip_sub *s, struct psip_round *r);
+static void winfo_changed(struct psip *p, struct psip_sub *changed);
+static int on_dialog_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
+    const sip_t *sip);
+
+/* ---- index ---------------------------------------------------------------- */
+
+static void
+sub_link(struct psip *p, struct psip_sub *s)
+{
+	uint32_t h = psip_hash(s->id) % PSIP_HASH_SIZE;
+
+	s->hnext = p->sub_hash[h];
+	p->sub_hash[h] = s;
+	s->linked = 1;
+	s->pres = psip_pres_get(p, s->presentity, 1);
+	if (s->pres) {
+		s->pnext = s->pres->subs;
+		s->pres->subs = s;
+	}
+	if (s->event == PSIP_EV_WINFO)
+		PSIP_STAT(p, winfo_subscriptions, 1);
+	else {
+		PSIP_STAT(p, subscriptions, 1);
+		if (s->state == PSIP_ST_PENDING)
+			PSIP_STAT(p, pending_subscriptions, 1);
+	}
+}
+
+/* Out of the presentity's list: no more NOTIFY rounds or winfo entries.
+ * The subscription stays in the id hash until sub_free(). */
+static void
+sub_unlink_pres(struct psip_sub *s)
+{
+	struct psip_sub **pp;
+
+	if (s->pres)
+		for (pp = &s->pres->subs; *pp; pp = &(*pp)->pnext)
+			if (*pp == s) {
+				*pp = s->pnext;
+				break;
+			}
+	s->pres = NULL;
+	s->pnext = NULL;
+}
+
+static void
+set_state(struct psip_sub *s, enum psip_state st)
+{
+	if (s->event == PSIP_EV_PRESENCE && s->state != st) {
+		if (s->state == PSIP_ST_PENDING)
+			PSIP_STAT(s->p, pending_subscriptions, -1);
+		if (st == PSIP_ST_PENDING)
+			PSIP_STAT(s->p, pending_subscriptions, 1);
+	}
+	s->state = st;
+}
+
+static void
+sub_free(struct psip_sub *s)
+{
+	struct psip *p = s->p;
+
+	struct psip_sub **pp;
+
+	sub_unlink_pres(s);
+	if (s->linked) {
+		for (pp = &p->sub_hash[psip_hash(s->id) % PSIP_HASH_SIZE]; *pp; pp = &(*pp)->hnext)
+			if (*pp == s) {
+				*pp = s->hnext;
+				break;
+			}
+	} else {
+		/* never counted */
+		psip_dialog_clear(&s->dlg);
+		if (s->leg)
+			nta_leg_destroy(s->leg);
+		if (s->timer)
+			su_timer_destroy(s->timer);
+		free(s);
+		return;
+	}
+	if (s->event == PSIP_EV_WINFO)
+		PSIP_STAT(p, winfo_subscriptions, -1);
+	else {
+		PSIP_STAT(p, subscriptions, -1);
+		if (s->state == PSIP_ST_PENDING)
+			PSIP_STAT(p, pending_subscriptions, -1);
+	}
+	if (s->orq)
+		nta_outgoing_destroy(s->orq);
+	if (s->leg)
+		nta_leg_destroy(s->leg);
+	if (s->timer)
+		su_timer_destroy(s->timer);
+	psip_winfo_clear(s);
+	psip_dialog_clear(&s->dlg);
+	free(s);
+}
+
+/* ---- persistence ------------------------------------------------------------ */
+
+static int
+sub_save(struct psip_sub *s)
+{
+	struct db_sub ds;
+	char extra[256];
+	int rc;
+
+	memset(&ds, 0, sizeof(ds));
+	pres_strlcpy(ds.id, s->id, sizeof(ds.id));
+	pres_strlcpy(ds.presentity, s->presentity, sizeof(ds.presentity));
+	pres_strlcpy(ds.watcher, s->watcher, sizeof(ds.watcher));
+	pres_strlcpy(ds.event, psip_event_name(s->event), sizeof(ds.event));
+	pres_strlcpy(ds.state, psip_state_name(s->state), sizeof(ds.state));
+	pres_strlcpy(ds.reason, s->reason, sizeof(ds.reason));
+	ds.expires = s->expires;
+	ds.created = s->created;
+	s->dlg.local_cseq = s->cseq_reserved;
+	if ((rc = psip_dialog_serialize(&s->dlg, &ds.dialog)) != PRES_OK)
+		return rc;
+	snprintf(extra, sizeof(extra), "anon=%d\nevid=%s\nwinfo_event=%s\nwinfo_version=%u\n",
+	    s->anonymous, s->event_id, s->winfo_event, (unsigned)s->winfo_version);
+	ds.extra = extra;
+	rc = db_sub_put(s->p->db, &ds);
+	free(ds.dialog);
+	if (rc != PRES_OK)
+		log_warnx("sip: cannot store subscription %s: %s", s->id, pres_strerror(rc));
+	return rc;
+}
+
+/* ---- timers --------------------------------------------------------------- */
+
+static void sub_terminate(struct psip_sub *s, const char *reason, int notify);
+
+static void
+sub_expired(void *magic, su_timer_t *t, void *arg)
+{
+	struct psip_sub *s = arg;
+
+	(void)magic;
+	(void)t;
+	if (s->state == PSIP_ST_TERMINATED)
+		return;
+	log_debug("sip: subscription %s expired", s->id);
+	sub_terminate(s, "timeout", 1);
+}
+
+static int
+sub_arm(struct psip_sub *s)
+{
+	int64_t ms = (s->expires - pres_now()) * 1000;
+
+	if (s->timer == NULL)
+		s->timer = su_timer_create(su_root_task(s->p->root), 0);
+	if (s->timer == NULL)
+		return PRES_ENOMEM;
+	if (ms < 0)
+		ms = 0;
+	su_timer_set_interval(s->timer, sub_expired, s, (su_duration_t)ms);
+	return PRES_OK;
+}
+
+/* ---- NOTIFY ----------------------------------------------------------------- */
+
+static int
+notify_fail_ends(const struct psip *p, int status)
+{
+	if (status == 481)
+		return 1;
+	if (p->notify_fail_policy == PSIP_NOTIFY_FAIL_481_ONLY)
+		return 0;
+	/* RFC 6665 §4.2.2: 481 ends it; a timeout or a rejection also does,
+	 * except answers that only ask to retry later */
+	return status >= 300 && status != 491 && status != 503 && status != 423;
+}
+
+static int
+notify_response(void *magic, nta_outgoing_t *orq, const sip_t *sip)
+{
+	struct psip_sub *s = magic;
+	struct psip *p = s->p;
+	int status = nta_outgoing_status(orq);
+
+	(void)sip;
+	if (status < 200)
+		return 0;
+	nta_outgoing_destroy(orq);
+	s->orq = NULL;
+	if (status >= 300) {
+		PSIP_STAT(p, notifies_failed, 1);
+		if (s->state != PSIP_ST_TERMINATED && notify_fail_ends(p, status)) {
+			log_info("sip: NOTIFY for %s answered %d: subscription ends", s->id, status);
+			s->dirty = 0;
+			sub_terminate(s, status == 481 ? "noresource" : "giveup", 0);
+			return 0;
+		}
+	}
+	if (s->dirty && (s->state != PSIP_ST_TERMINATED || s->dead == 1)) {
+		s->dirty = 0;
+		sub_notify(s, NULL);
+		return 0;
+	}
+	if (s->state == PSIP_ST_TERMINATED)
+		sub_free(s);
+	return 0;
+}
+
+/* Sends the NOTIFY that reflects the current state (or queues it). */
+static void
+sub_notify(struct psip_sub *s, struct psip_round *round)
+{
+	struct psip *p = s->p;
+	char ss[96], ev[96], *owned = NULL;
+	const char *body = NULL, *ctype = NULL;
+	struct psip_round *own = NULL;
+	int64_t now = pres_now();
+	unsigned left = s->expires > now ? (unsigned)(s->expires - now) : 0;
+	uint32_t cseq;
+
+	if (s->orq) {
+		s->dirty = 1;
+		return;
+	}
+	if (s->leg == NULL)
+		return;
+	if (s->event == PSIP_EV_WINFO) {
+		if (s->state == PSIP_ST_ACTIVE) {
+			int full = s->winfo_full || s->wq == NULL;
+			owned = psip_body_winfo(p, s, full);
+			if (owned && full)
+				s->winfo_full = 0;
+			body = owned;
+			ctype = PSIP_CT_WINFO;
+		}
+	} else if (s->state == PSIP_ST_ACTIVE ||
+	    (s->state == PSIP_ST_TERMINATED && strcmp(s->reason, "timeout") == 0 &&
+	    (s->decision == PSIP_DEC_ALLOW || s->decision == PSIP_DEC_POLITE_BLOCK))) {
+		if (round == NULL)
+			round = own = psip_round_new(p, s->presentity);
+		if (round)
+			body = psip_round_body(round, s);
+		if (body)
+			ctype = PSIP_CT_PIDF;
+	}
+	psip_substate_format(s->state, left, s->reason, ss, sizeof(ss));
+	if (s->event_id[0])
+		snprintf(ev, sizeof(ev), "%s;id=%s", psip_event_name(s->event), s->event_id);
+	else
+		pres_strlcpy(ev, psip_event_name(s->event), sizeof(ev));
+	s->orq = nta_outgoing_tcreate(s->leg, notify_response, s, NULL,
+	    SIP_METHOD_NOTIFY, NULL,
+	    SIPTAG_EVENT_STR(ev),
+	    SIPTAG_SUBSCRIPTION_STATE_STR(ss),
+	    SIPTAG_CONTACT_STR(s->dlg.contact ? s->dlg.contact : p->contact),
+	    TAG_IF(body != NULL, SIPTAG_CONTENT_TYPE_STR(ctype)),
+	    TAG_IF(body != NULL, SIPTAG_PAYLOAD_STR(body)),
+	    TAG_END());
+	psip_round_free(own);
+	free(owned);
+	if (s->state == PSIP_ST_TERMINATED)
+		s->dead = 2;	/* the final NOTIFY is out */
+	if (s->orq == NULL) {
+		log_warnx("sip: cannot send NOTIFY for %s", s->id);
+		PSIP_STAT(p, notifies_failed, 1);
+		if (s->state == PSIP_ST_TERMINATED)
+			sub_free(s);
+		return;
+	}
+	PSIP_STAT(p, notifies_sent, 1);
+	cseq = nta_outgoing_cseq(s->orq);
+	if (s->state != PSIP_ST_TERMINATED && cseq + 1 >= s->cseq_reserved) {
+		s->cseq_reserved = cseq + CSEQ_RESERVE;
+		sub_save(s);
+	}
+}
+
+/* Ends a subscription: db row removed, watchers of winfo told, final
+ * NOTIFY (if @p notify) and freed when that completes. */
+static void
+sub_terminate(struct psip_sub *s, const char *reason, int notify)
+{
+	struct psip *p = s->p;
+
+	set_state(s, PSIP_ST_TERMINATED);
+	pres_strlcpy(s->reason, reason, sizeof(s->reason));
+	s->dead = 1;
+	if (s->timer)
+		su_timer_reset(s->timer);
+	db_sub_delete(p->db, s->id);
+	if (s->event == PSIP_EV_PRESENCE) {
+		pres_strlcpy(s->winfo_event, reason, sizeof(s->winfo_event));
+		winfo_changed(p, s);
+	}
+	/* out of the indexes now: a new SUBSCRIBE cannot find it */
+	sub_unlink_pres(s);
+	if (notify)
+		sub_notify(s, NULL);
+	else if (s->orq == NULL)
+		sub_free(s);
+}
+
+/* A presence watcher changed: partial-state NOTIFY to every winfo watcher
+ * (queued while one of theirs is in flight). */
+static void
+winfo_changed(struct psip *p, struct psip_sub *changed)
+{
+	struct psip_pres *pr = psip_pres_get(p, changed->presentity, 0);
+	struct psip_sub *w, *next;
+
+	if (pr == NULL)
+		return;
+	for (w = pr->subs; w; w = next) {
+		next = w->pnext;
+		if (w->event != PSIP_EV_WINFO || w->state != PSIP_ST_ACTIVE || w->leg == NULL)
+			continue;
+		if (psip_winfo_queue(w, changed) != PRES_OK)
+			w->winfo_full = 1;
+		sub_notify(w, NULL);
+	}
+}
+
+/* ---- dialogs ---------------------------------------------------------------- */
+
+static char *
+hdr_str(su_home_t *home, const void *h)
+{
+	char *s = h ? sip_header_as_string(home, (const sip_header_t *)h) : NULL;
+	char *r = s ? strdup(s) : NULL;
+
+	return r;
+}
+
+/* Record-Route as received, comma-joined (NULL when absent). */
+static char *
+route_str(su_home_t *home, const sip_record_route_t *rr)
+{
+	char *out = NULL;
+	size_t len = 0;
+
+	for (; rr; rr = rr->r_next) {
+		char *one = sip_header_as_string(home, (const sip_header_t *)rr);
+		size_t ol;
+		char *n;
+		if (one == NULL)
+			continue;
+		ol = strlen(one);
+		n = realloc(out, len + ol + 2);
+		if (n == NULL) {
+			free(out);
+			return NULL;
+		}
+		out = n;
+		if (len)
+			out[len++] = ',';
+		memcpy(out + len, one, ol + 1);
+		len += ol;
+	}
+	return out;
+}
+
+/* (Re)creates the nta leg of @p s from its dialog strings. */
+static int
+leg_restore(struct psip_sub *s)
+{
+	struct psip *p = s->p;
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	sip_to_t *local = sip_to_make(home, s->dlg.local);
+	sip_from_t *remote = sip_from_make(home, s->dlg.remote);
+	sip_contact_t *target = sip_contact_make(home, s->dlg.target);
+	sip_record_route_t *rr = s->dlg.route ? sip_record_route_make(home, s->dlg.route) : NULL;
+	sip_cseq_t *cs = sip_cseq_create(home, s->cseq_reserved, SIP_METHOD_NOTIFY);
+	int rc = PRES_EINVAL;
+
+	if (!local || !local->a_tag || !remote || !target || !cs || (s->dlg.route && !rr))
+		goto done;
+	s->leg = nta_leg_tcreate(p->agent, on_dialog_request, s,
+	    SIPTAG_CALL_ID_STR(s->dlg.call_id),
+	    SIPTAG_FROM(local),
+	    SIPTAG_TO(remote),
+	    SIPTAG_CSEQ(cs),
+	    TAG_END());
+	if (s->leg == NULL)
+		goto done;
+	if (nta_leg_server_route(s->leg, rr, target) < 0) {
+		nta_leg_destroy(s->leg);
+		s->leg = NULL;
+		goto done;
+	}
+	rc = PRES_OK;
+done:
+	su_home_deinit(home);
+	return rc;
+}
+
+/* Our Contact for a dialog: the listening transport the SUBSCRIBE came in
+ * on, so that the watcher's requests come back over the same protocol. */
+static char *
+dialog_contact(struct psip *p, nta_incoming_t *irq)
+{
+	tport_t *tp = nta_incoming_transport(p->agent, irq, NULL);
+	tport_t *pri = tp ? (tport_is_primary(tp) ? tp : tport_parent(tp)) : NULL;
+	const tp_name_t *n = pri ? tport_name(pri) : NULL;
+	char buf[DB_URI_MAX + 32];
+	int v6, tls;
+
+	if (n == NULL || n->tpn_host == NULL || n->tpn_port == NULL || n->tpn_proto == NULL ||
+	    strcmp(n->tpn_host, "*") == 0) {
+		if (tp)
+			tport_unref(tp);
+		return strdup(p->contact);
+	}
+	v6 = strchr(n->tpn_host, ':') != NULL && n->tpn_host[0] != '[';
+	tls = strcasecmp(n->tpn_proto, "tls") == 0;
+	snprintf(buf, sizeof(buf), "%s:%s%s%s:%s;transport=%s", tls ? "sips" : "sip",
+	    v6 ? "[" : "", n->tpn_host, v6 ? "]" : "", n->tpn_port, n->tpn_proto);
+	tport_unref(tp);
+	return strdup(buf);
+}
+
+/* Creates the dialog for a new SUBSCRIBE (to-tag chosen here). */
+static int
+leg_create(struct psip_sub *s, nta_incoming_t *irq, const sip_t *sip)
+{
+	struct psip *p = s->p;
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	const char *tag;
+	char *to;
+	size_t n;
+	int rc = PRES_ENOMEM;
+
+	s->leg = nta_leg_tcreate(p->agent, on_dialog_request, s,
+	    SIPTAG_CALL_ID(sip->sip_call_id),
+	    SIPTAG_FROM(sip->sip_to),
+	    SIPTAG_TO(sip->sip_from),
+	    TAG_END());
+	if (s->leg == NULL)
+		goto done;
+	tag = nta_leg_tag(s->leg, NULL);
+	if (tag == NULL || nta_leg_server_route(s->leg, sip->sip_record_route,
+	    sip->sip_contact) < 0)
+		goto done;
+	nta_incoming_tag(irq, tag);
+	s->cseq_reserved = nta_leg_get_seq(s->leg) + CSEQ_RESERVE;
+
+	s->dlg.call_id = strdup(sip->sip_call_id->i_id);
+	to = sip_header_as_string(home, (const sip_header_t *)sip->sip_to);
+	if (to) {
+		n = strlen(to) + strlen(tag) + 6;
+		s->dlg.local = malloc(n);
+		if (s->dlg.local)
+			snprintf(s->dlg.local, n, "%s;tag=%s", to, tag);
+	}
+	s->dlg.remote = hdr_str(home, sip->sip_from);
+	s->dlg.target = url_as_string(home, sip->sip_contact->m_url) ?
+	    strdup(url_as_string(home, sip->sip_contact->m_url)) : NULL;
+	s->dlg.route = route_str(home, sip->sip_record_route);
+	s->dlg.contact = dialog_contact(p, irq);
+	if (!s->dlg.call_id || !s->dlg.local || !s->dlg.remote || !s->dlg.target ||
+	    !s->dlg.contact || (sip->sip_record_route && !s->dlg.route))
+		goto done;
+	snprintf(s->id, sizeof(s->id), "%.*s;%s",
+	    (int)(sizeof(s->id) - strlen(tag) - 2), sip->sip_call_id->i_id, tag);
+	rc = PRES_OK;
+done:
+	su_home_deinit(home);
+	return rc;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static int
+answer(nta_incoming_t *irq, int status, const char *phrase)
+{
+	nta_incoming_treply(irq, status, phrase, TAG_END());
+	nta_incoming_destroy(irq);
+	return 0;
+}
+
+static int
+check_event_accept(nta_incoming_t *irq, const sip_t *sip, enum psip_event *ev)
+{
+	const char *type;
+
+	*ev = sip->sip_event ? psip_event_kind(sip->sip_event->o_type) : PSIP_EV_UNKNOWN;
+	if (*ev == PSIP_EV_UNKNOWN) {
+		nta_incoming_treply(irq, SIP_489_BAD_EVENT,
+		    SIPTAG_ALLOW_EVENTS_STR(PSIP_ALLOW_EVENTS), TAG_END());
+		nta_incoming_destroy(irq);
+		return 489;
+	}
+	type = *ev == PSIP_EV_WINFO ? PSIP_CT_WINFO : PSIP_CT_PIDF;
+	if (!psip_accept_admits(sip->sip_accept, type)) {
+		nta_incoming_treply(irq, SIP_406_NOT_ACCEPTABLE,
+		    SIPTAG_ACCEPT_STR(type), TAG_END());
+		nta_incoming_destroy(irq);
+		return 406;
+	}
+	return 0;
+}
+
+static int
+check_expires(struct psip *p, nta_incoming_t *irq, const sip_t *sip, unsigned *expires)
+{
+	char minbuf[16];
+
+	if (psip_expires_grant(sip->sip_expires != NULL,
+	    sip->sip_expires ? sip->sip_expires->ex_delta : 0,
+	    p->min_expires, p->max_expires, p->default_expires, expires) == 423) {
+		snprintf(minbuf, sizeof(minbuf), "%u", p->min_expires);
+		nta_incoming_treply(irq, SIP_423_INTERVAL_TOO_BRIEF,
+		    SIPTAG_MIN_EXPIRES_STR(minbuf), TAG_END());
+		nta_incoming_destroy(irq);
+		return 423;
+	}
+	return 0;
+}
+
+static int
+is_owner(struct psip *p, const struct psip_who *who, const char *presentity)
+{
+	struct db_subscriber s;
+	size_t i;
+	int ok = 0;
+
+	memset(&s, 0, sizeof(s));
+	if (db_subscriber_by_impu(p->db, presentity, &s) != PRES_OK)
+		return 0;
+	if (who->impi[0] && strcmp(who->impi, s.impi) == 0)
+		ok = 1;
+	for (i = 0; !ok && who->uri[0] && i < s.n_impus; i++)
+		if (pres_uri_equal(who->uri, s.impus[i]))
+			ok = 1;
+	db_subscriber_wipe(&s);
+	return ok;
+}
+
+static void
+reply_200(struct psip_sub *s, nta_incoming_t *irq, unsigned expires)
+{
+	char expbuf[16];
+
+	snprintf(expbuf, sizeof(expbuf), "%u", expires);
+	nta_incoming_treply(irq, SIP_200_OK, SIPTAG_EXPIRES_STR(expbuf),
+	    SIPTAG_CONTACT_STR(s->dlg.contact ? s->dlg.contact : s->p->contact), TAG_END());
+	nta_incoming_destroy(irq);
+}
+
+int
+psip_subscribe(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
+{
+	char ruri[DB_URI_MAX * 2], presentity[DB_URI_MAX];
+	enum psip_event ev;
+	enum psip_state st;
+	enum psip_decision dec = PSIP_DEC_ALLOW;
+	const char *reason = NULL;
+	struct psip_who who;
+	struct db_subscriber owner;
+	struct psip_sub *s;
+	unsigned expires;
+	int status, rc;
+
+	/* ---- checks ---- */
+	if (check_event_accept(irq, sip, &ev) || check_expires(p, irq, sip, &expires))
+		return 0;
+	if (url_e(ruri, sizeof(ruri), sip->sip_request->rq_url) < 0 ||
+	    pres_uri_normalize(ruri, presentity, sizeof(presentity)) != PRES_OK)
+		return answer(irq, SIP_416_UNSUPPORTED_URI);
+	if (sip->sip_contact == NULL || sip->sip_contact->m_url->url_type == url_any)
+		return answer(irq, 400, "Missing Contact");
+	memset(&owner, 0, sizeof(owner));
+	rc = db_subscriber_by_impu(p->db, presentity, &owner);
+	db_subscriber_wipe(&owner);
+	if (rc == PRES_ENOTFOUND)
+		return answer(irq, SIP_404_NOT_FOUND);
+	if (rc != PRES_OK)
+		return answer(irq, SIP_500_INTERNAL_SERVER_ERROR);
+	if (psip_identify(p, irq, sip, &who) != 0) {
+		nta_incoming_destroy(irq);
+		return 0;
+	}
+
+	/* ---- authorization ---- */
+	if (ev == PSIP_EV_WINFO) {
+		if (who.anonymous || !is_owner(p, &who, presentity))
+			return answer(irq, SIP_403_FORBIDDEN);
+		st = PSIP_ST_ACTIVE;
+	} else {
+		dec = psip_body_decide(p, presentity, who.uri, who.anonymous, NULL, 0);
+		status = psip_decision_apply(dec, p->block_policy, &st, &reason);
+		if (status == 403) {
+			log_info("sip: %s blocked from %s", who.anonymous ? "anonymous" : who.uri,
+			    presentity);
+			return answer(irq, SIP_403_FORBIDDEN);
+		}
+	}
+
+	/* ---- act ---- */
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return answer(irq, SIP_500_INTERNAL_SERVER_ERROR);
+	s->p = p;
+	pres_strlcpy(s->presentity, presentity, sizeof(s->presentity));
+	pres_strlcpy(s->watcher, who.uri, sizeof(s->watcher));
+	s->anonymous = who.anonymous;
+	s->event = ev;
+	s->state = st;
+	s->decision = dec;
+	s->winfo_full = 1;
+	s->created = pres_now();
+	s->expires = s->created + expires;
+	if (sip->sip_event->o_id)
+		pres_strlcpy(s->event_id, sip->sip_event->o_id, sizeof(s->event_id));
+	pres_strlcpy(s->winfo_event, st == PSIP_ST_TERMINATED ? "rejected" : "subscribe",
+	    sizeof(s->winfo_event));
+	if (leg_create(s, irq, sip) != PRES_OK) {
+		sub_free(s);
+		return answer(irq, SIP_500_INTERNAL_SERVER_ERROR);
+	}
+	sub_link(p, s);
+	reply_200(s, irq, expires);
+	PSIP_STAT(p, subscribes_ok, 1);
+	log_debug("sip: %s subscription %s of %s to %s: %s", psip_event_name(ev), s->id,
+	    who.anonymous ? "anonymous" : who.uri, presentity, psip_state_name(st));
+
+	if (expires == 0) {
+		/* fetch (RFC 6665 §4.4.3): one NOTIFY with the state, then gone */
+		set_state(s, PSIP_ST_TERMINATED);
+		pres_strlcpy(s->reason, st == PSIP_ST_TERMINATED ? "rejected" : "timeout",
+		    sizeof(s->reason));
+		if (st == PSIP_ST_PENDING)
+			s->decision = PSIP_DEC_CONFIRM;
+		s->dead = 1;
+		sub_unlink_pres(s);
+		sub_notify(s, NULL);
+		return 0;
+	}
+	if (st == PSIP_ST_TERMINATED) {
+		pres_strlcpy(s->reason, reason ? reason : "rejected", sizeof(s->reason));
+		s->dead = 1;
+		sub_unlink_pres(s);
+		sub_notify(s, NULL);
+		return 0;
+	}
+	sub_save(s);
+	sub_arm(s);
+	sub_notify(s, NULL);
+	if (ev == PSIP_EV_PRESENCE)
+		winfo_changed(p, s);
+	return 0;
+}
+
+/* Requests inside a subscription dialog: refresh and unsubscribe. */
+static int
+on_dialog_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, const sip_t *sip)
+{
+	struct psip_sub *s = magic;
+	struct psip *p = s->p;
+	enum psip_event ev;
+	struct psip_who who;
+	unsigned expires;
+
+	(void)leg;
+	PSIP_STAT(p, requests, 1);
+	if (sip->sip_request->rq_method != sip_method_subscribe) {
+		if (sip->sip_request->rq_method == sip_method_ack)
+			return 0;
+		nta_incoming_treply(irq, SIP_405_METHOD_NOT_ALLOWED,
+		    SIPTAG_ALLOW_STR("SUBSCRIBE"), TAG_END());
+		nta_incoming_destroy(irq);
+		return 0;
+	}
+	if (s->state == PSIP_ST_TERMINATED)
+		return answer(irq, SIP_481_NO_TRANSACTION);
+	if (check_event_accept(irq, sip, &ev) || check_expires(p, irq, sip, &expires))
+		return 0;
+	if (ev != s->event)
+		return answer(irq, SIP_481_NO_TRANSACTION);	/* one subscription per dialog */
+	if (psip_identify(p, irq, sip, &who) != 0) {
+		nta_incoming_destroy(irq);
+		return 0;
+	}
+	if (strcmp(who.uri, s->watcher) != 0 && !(who.anonymous && s->anonymous))
+		return answer(irq, SIP_403_FORBIDDEN);
+	if (sip->sip_contact && sip->sip_contact->m_url->url_type != url_any) {
+		/* target refresh (RFC 6665 §4.1.2.1) */
+		su_home_t home[1] = { SU_HOME_INIT(home) };
+		char *t = url_as_string(home, sip->sip_contact->m_url);
+		if (t && strcmp(t, s->dlg.target) != 0) {
+			char *nt = strdup(t);
+			if (nt) {
+				free(s->dlg.target);
+				s->dlg.target = nt;
+				nta_leg_server_route(s->leg, NULL, sip->sip_contact);
+			}
+		}
+		su_home_deinit(home);
+	}
+	reply_200(s, irq, expires);
+	PSIP_STAT(p, subscribes_ok, 1);
+	if (expires == 0) {
+		sub_terminate(s, "timeout", 1);
+		return 0;
+	}
+	s->expires = pres_now() + expires;
+	s->winfo_full = 1;
+	sub_save(s);
+	sub_arm(s);
+	sub_notify(s, NULL);
+	return 0;
+}
+
+/* ---- changes from elsewhere ---------------------------------------------- */
+
+void
+psip_presentity_changed(struct psip *p, const char *presentity)
+{
+	struct psip_pres *pr = psip_pres_get(p, presentity, 0);
+	struct psip_round *r;
+	struct psip_sub *s, *next;
+
+	if (pr == NULL)
+		return;
+	r = psip_round_new(p, presentity);
+	for (s = pr->subs; s; s = next) {
+		next = s->pnext;
+		if (s->event == PSIP_EV_PRESENCE && s->state == PSIP_ST_ACTIVE)
+			sub_notify(s, r);
+	}
+	psip_round_free(r);
+}
+
+static void reauthorize(struct psip *p, const char *presentity, int notify_all);
+
+void
+psip_presentity_reauthorize(struct psip *p, const char *presentity)
+{
+	reauthorize(p, presentity, 0);
+}
+
+/* @p notify_all: every watcher gets a NOTIFY (after a restart). */
+static void
+reauthorize(struct psip *p, const char *presentity, int notify_all)
+{
+	struct psip_pres *pr = psip_pres_get(p, presentity, 0);
+	struct psip_round *r;
+	struct psip_sub *s, *next;
+
+	if (pr == NULL)
+		return;
+	r = psip_round_new(p, presentity);
+	if (r == NULL)
+		return;
+	for (s = pr->subs; s; s = next) {
+		enum psip_decision dec;
+		enum psip_state st;
+		const char *reason;
+		int changed = 0;
+
+		next = s->pnext;
+		if (s->event != PSIP_EV_PRESENCE || s->state == PSIP_ST_TERMINATED)
+			continue;
+		dec = psip_round_decide(r, s->watcher, s->anonymous);
+		psip_decision_apply(dec, p->block_policy, &st, &reason);
+		s->decision = dec;
+		if (st == PSIP_ST_TERMINATED) {
+			log_info("sip: %s now blocked from %s", s->watcher, presentity);
+			sub_terminate(s, "rejected", 1);
+			continue;
+		}
+		if (st == PSIP_ST_ACTIVE && s->state == PSIP_ST_PENDING) {
+			set_state(s, PSIP_ST_ACTIVE);
+			changed = 1;
+			pres_strlcpy(s->winfo_event, "approved", sizeof(s->winfo_event));
+			sub_save(s);
+			winfo_changed(p, s);
+		} else if (st == PSIP_ST_PENDING && s->state == PSIP_ST_ACTIVE) {
+			set_state(s, PSIP_ST_PENDING);
+			changed = 1;
+			pres_strlcpy(s->winfo_event, "deactivated", sizeof(s->winfo_event));
+			sub_save(s);
+			winfo_changed(p, s);
+		}
+		/* an active watcher's transformation may have changed too: it
+		 * always gets the current document; a still-pending one only
+		 * when its state changed */
+		if (s->state == PSIP_ST_ACTIVE || changed || notify_all)
+			sub_notify(s, r);
+	}
+	psip_round_free(r);
+}
+
+/* ---- startup and shutdown --------------------------------------------------- */
+
+struct load_ctx {
+	struct psip *p;
+	struct psip_sub **list;
+	size_t n, cap;
+};
+
+static int
+load_one(const struct db_sub *ds, void *arg)
+{
+	struct load_ctx *c = arg;
+	struct psip_sub *s;
+	char v[64];
+	long long ll;
+	int st;
+
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 64;
+		struct psip_sub **nl = realloc(c->list, ncap * sizeof(*nl));
+		if (nl == NULL)
+			return 1;
+		c->list = nl;
+		c->cap = ncap;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return 1;
+	s->p = c->p;
+	pres_strlcpy(s->id, ds->id, sizeof(s->id));
+	pres_strlcpy(s->presentity, ds->presentity, sizeof(s->presentity));
+	pres_strlcpy(s->watcher, ds->watcher, sizeof(s->watcher));
+	s->event = psip_event_kind(ds->event);
+	st = psip_state_parse(ds->state);
+	s->expires = ds->expires;
+	s->created = ds->created;
+	pres_strlcpy(s->reason, ds->reason, sizeof(s->reason));
+	if (s->event == PSIP_EV_UNKNOWN || st < 0 || st == PSIP_ST_TERMINATED ||
+	    psip_dialog_parse(ds->dialog, &s->dlg) != PRES_OK) {
+		log_warnx("sip: stored subscription %s unusable, dropped", ds->id);
+		db_sub_delete(c->p->db, ds->id);
+		psip_dialog_clear(&s->dlg);
+		free(s);
+		return 0;
+	}
+	s->state = (enum psip_state)st;
+	s->cseq_reserved = s->dlg.local_cseq;
+	s->winfo_full = 1;
+	if (psip_kv_get(ds->extra, "anon", v, sizeof(v)) == PRES_OK)
+		s->anonymous = strcmp(v, "1") == 0;
+	psip_kv_get(ds->extra, "evid", s->event_id, sizeof(s->event_id));
+	psip_kv_get(ds->extra, "winfo_event", s->winfo_event, sizeof(s->winfo_event));
+	if (psip_kv_get(ds->extra, "winfo_version", v, sizeof(v)) == PRES_OK &&
+	    pres_parse_ll(v, 0, 0xffffffffLL, &ll) == 0)
+		s->winfo_version = (uint32_t)ll;
+	s->decision = s->state == PSIP_ST_ACTIVE ? PSIP_DEC_ALLOW : PSIP_DEC_CONFIRM;
+	if (leg_restore(s) != PRES_OK) {
+		log_warnx("sip: dialog of subscription %s unusable, dropped", ds->id);
+		db_sub_delete(c->p->db, ds->id);
+		psip_dialog_clear(&s->dlg);
+		free(s);
+		return 0;
+	}
+	c->list[c->n++] = s;
+	return 0;
+}
+
+int
+psip_subs_load(struct psip *p)
+{
+	struct load_ctx c;
+	size_t i;
+	int n = 0, rc;
+
+	rc = db_sub_expire(p->db, pres_now(), &n);
+	if (rc != PRES_OK)
+		return rc;
+	memset(&c, 0, sizeof(c));
+	c.p = p;
+	rc = db_sub_foreach(p->db, NULL, NULL, load_one, &c);
+	/* every stored CSeq was a reservation: move the reservation on */
+	for (i = 0; i < c.n; i++) {
+		struct psip_sub *s = c.list[i];
+		s->cseq_reserved += CSEQ_RESERVE;
+		sub_link(p, s);
+		sub_save(s);
+		sub_arm(s);
+	}
+	/* then tell every surviving watcher the current state: presence
+	 * subscriptions re-evaluated, winfo ones with a full state */
+	for (i = 0; i < c.n; i++) {
+		struct psip_sub *s = c.list[i];
+		if (s->event == PSIP_EV_PRESENCE)
+			continue;
+		sub_notify(s, NULL);
+	}
+	for (i = 0; i < c.n; i++) {
+		struct psip_sub *s = c.list[i];
+		/* once per presentity: reauthorize NOTIFYs all its watchers */
+		if (s->event == PSIP_EV_PRESENCE && s->pres && !s->pres->reloaded) {
+			s->pres->reloaded = 1;
+			reauthorize(p, s->presentity, 1);
+		}
+	}
+	if (c.n)
+		log_info("sip: %zu subscriptions reloaded (%d expired while stopped)", c.n, n);
+	free(c.list);
+	return rc;
+}
+
+void
+psip_subs_free(struct psip *p)
+{
+	size_t i;
+
+	for (i = 0; i < PSIP_HASH_SIZE; i++) {
+		while (p->sub_hash[i])
+			sub_free(p->sub_hash[i]);
+	}
+	for (i = 0; i < PSIP_HASH_SIZE; i++) {
+		struct psip_pres *pr, *next;
+		for (pr = p->pres_hash[i]; pr; pr = next) {
+			next = pr->hnext;
+			free(pr);
+		}
+		p->pres_hash[i] = NULL;
+	}
+}
