@@ -4,7 +4,8 @@ noinst_LIBRARIES += server/libbase.a
 server_libbase_a_SOURCES = server/pres.h server/log.c server/util.c
 
 sbin_PROGRAMS += presenced
-presenced_SOURCES = server/main.c
+presenced_SOURCES = server/main.c server/cfg.c server/cfg.h server/http.c server/http.h \
+	server/wire.c server/wire.h
 presenced_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS) \
 	$(XML2_CFLAGS) $(CONFUSE_CFLAGS) $(CURL_CFLAGS)
 presenced_LDADD = server/libbase.a $(SOFIA_LIBS) $(MHD_LIBS) $(GNUTLS_LIBS) $(XML2_LIBS) \
