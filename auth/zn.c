@@ -71,7 +71,8 @@ static int zn_emb_request(void *impl, const char *btid, const struct gba_naf_id 
 	if (rc == PRES_OK)
 		rc = db_subscriber_get(z->db, sess.impi, &sub);
 	pthread_mutex_unlock(&z->lock);
-	db_subscriber_wipe(&sub); /* K/OPc are not needed here */
+	OPENSSL_cleanse(sub.k, sizeof(sub.k)); /* K/OPc are not needed here */
+	OPENSSL_cleanse(sub.opc, sizeof(sub.opc));
 
 	if (rc == PRES_ENOTFOUND) {
 		/* unknown B-TID, or its subscriber was removed */
