@@ -328,32 +328,73 @@ out:
 	return rc;
 }
 
-/* TLS cipher suite negotiated with the NAF (connect-only probe). */
+/* Reads the negotiated TLS cipher suite of @p c; valid only during a
+ * transfer (libcurl keeps the SSL pointer only while the connection is in
+ * use), so it is called from the header callback. */
+static int current_suite(CURL *c, uint16_t *suite)
+{
+	const struct curl_tlssessioninfo *ti = NULL;
+	const SSL_CIPHER *ciph;
+
+	if (curl_easy_getinfo(c, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK || ti == NULL ||
+	    ti->backend != CURLSSLBACKEND_OPENSSL || ti->internals == NULL)
+		return PRES_ENOTFOUND;
+	ciph = SSL_get_current_cipher((SSL *)ti->internals);
+	if (ciph == NULL)
+		return PRES_ENOTFOUND;
+	*suite = SSL_CIPHER_get_protocol_id(ciph);
+	return PRES_OK;
+}
+
+struct suite_probe {
+	CURL *c;
+	int have;
+	uint16_t suite;
+};
+
+static size_t on_probe_header(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct suite_probe *p = arg;
+
+	if (!p->have && current_suite(p->c, &p->suite) == PRES_OK)
+		p->have = 1;
+	(void)ptr;
+	return size * nmemb;
+}
+
+static size_t discard(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	(void)ptr;
+	(void)arg;
+	return size * nmemb;
+}
+
+/* TLS cipher suite the NAF negotiates with us: one unauthenticated request
+ * (the NAF answers 401); the Ut request then runs on a new connection with
+ * the same TLS settings, and on_probe_header checks it got the same suite. */
 static int probe_suite(const struct opts *o, uint16_t *suite)
 {
-	CURL *c = new_handle(o, o->url);
-	const struct curl_tlssessioninfo *ti = NULL;
-	int rc = PRES_EIO;
+	struct suite_probe p = { 0 };
 	CURLcode cc;
+	int rc = PRES_EIO;
 
-	if (c == NULL)
+	p.c = new_handle(o, o->url);
+	if (p.c == NULL)
 		return PRES_ENOMEM;
-	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
-	cc = curl_easy_perform(c);
-	if (cc != CURLE_OK) {
-		fprintf(stderr, "gba-ue: TLS connect to the NAF failed: %s\n", curl_easy_strerror(cc));
-	} else if (curl_easy_getinfo(c, CURLINFO_TLS_SSL_PTR, &ti) == CURLE_OK && ti != NULL &&
-	    ti->backend == CURLSSLBACKEND_OPENSSL && ti->internals != NULL) {
-		const SSL_CIPHER *ciph = SSL_get_current_cipher((SSL *)ti->internals);
-
-		if (ciph != NULL) {
-			*suite = SSL_CIPHER_get_protocol_id(ciph);
-			rc = PRES_OK;
-		}
-	} else {
-		fprintf(stderr, "gba-ue: libcurl is not OpenSSL-based: use --cipher-suite HEX4\n");
+	curl_easy_setopt(p.c, CURLOPT_HEADERFUNCTION, on_probe_header);
+	curl_easy_setopt(p.c, CURLOPT_HEADERDATA, &p);
+	curl_easy_setopt(p.c, CURLOPT_WRITEFUNCTION, discard);
+	cc = curl_easy_perform(p.c);
+	if (cc != CURLE_OK)
+		fprintf(stderr, "gba-ue: request to the NAF failed: %s\n", curl_easy_strerror(cc));
+	else if (!p.have)
+		fprintf(stderr, "gba-ue: cannot read the TLS cipher suite (libcurl not on "
+		    "OpenSSL?): use --cipher-suite HEX4\n");
+	else {
+		*suite = p.suite;
+		rc = PRES_OK;
 	}
-	curl_easy_cleanup(c);
+	curl_easy_cleanup(p.c);
 	return rc;
 }
 
@@ -378,8 +419,10 @@ static int read_file(const char *path, struct buf *b)
 }
 
 /* Ut: one request authenticated by libcurl's Digest with B-TID/base64(Ks_NAF). */
-static int ut_request(const struct opts *o, const char *btid, const char *password)
+static int ut_request(const struct opts *o, const char *btid, const char *password,
+    int check_suite, uint16_t suite)
 {
+	struct suite_probe p = { 0 };
 	struct curl_slist *h = NULL;
 	struct buf data = { 0 }, body = { 0 };
 	char line[600];
@@ -413,11 +456,17 @@ static int ut_request(const struct opts *o, const char *btid, const char *passwo
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+	p.c = c;
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_probe_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &p);
 	cc = curl_easy_perform(c);
 	if (cc != CURLE_OK) {
 		fprintf(stderr, "gba-ue: Ut request failed: %s\n", curl_easy_strerror(cc));
 		goto out;
 	}
+	if (check_suite && p.have && p.suite != suite)
+		fprintf(stderr, "gba-ue: warning: Ut connection negotiated suite %04x, key was "
+		    "derived for %04x\n", p.suite, suite);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
 	fprintf(stderr, "gba-ue: Ut %s -> HTTP %ld\n", o->method, st);
 	if (body.n > 0)
@@ -488,7 +537,8 @@ int main(int argc, char **argv)
 	struct gba_naf_id nid;
 	uint8_t ua[GBA_UA_ID_LEN], op[16], ks_naf[32];
 	char fqdn[GBA_FQDN_MAX + 1], urlhost[GBA_FQDN_MAX + 1], pw[48];
-	int ch, have_op = 0, is_https = 0, ret = 1;
+	int ch, have_op = 0, is_https = 0, ret = 1, have_suite = 0;
+	uint16_t suite = 0;
 	long long ll;
 
 	memset(&o, 0, sizeof(o));
@@ -556,8 +606,6 @@ int main(int argc, char **argv)
 	if (strcasecmp(o.cipher, "http") == 0) {
 		gba_ua_id_http(ua);
 	} else if (strcasecmp(o.cipher, "auto") == 0) {
-		uint16_t suite = 0;
-
 		if (o.url == NULL) {
 			fprintf(stderr, "gba-ue: --cipher-suite auto needs --url "
 			    "(or give http / HEX4)\n");
@@ -570,6 +618,7 @@ int main(int argc, char **argv)
 				goto out;
 			fprintf(stderr, "gba-ue: negotiated TLS cipher suite %04x\n", suite);
 			gba_ua_id_tls(suite, ua);
+			have_suite = 1;
 		}
 	} else {
 		uint8_t s[2];
@@ -578,7 +627,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "gba-ue: --cipher-suite is auto, http or 4 hex digits\n");
 			goto out;
 		}
-		gba_ua_id_tls((uint16_t)(s[0] << 8 | s[1]), ua);
+		suite = (uint16_t)(s[0] << 8 | s[1]);
+		have_suite = 1;
+		gba_ua_id_tls(suite, ua);
 	}
 	if (gba_naf_id_make(fqdn, ua, &nid) != PRES_OK) {
 		fprintf(stderr, "gba-ue: bad NAF FQDN\n");
@@ -596,7 +647,7 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	ret = 0;
-	if (o.url != NULL && ut_request(&o, b.btid, pw) != PRES_OK)
+	if (o.url != NULL && ut_request(&o, b.btid, pw, have_suite, suite) != PRES_OK)
 		ret = 1;
 out:
 	OPENSSL_cleanse(&b, sizeof(b));
