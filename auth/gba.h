@@ -315,6 +315,7 @@ enum gba_naf_status {
 struct gba_naf_key {
 	uint8_t ks_naf[32];        /* secret */
 	int64_t expires;
+	int64_t created;           /* bootstrapping time, 0 if the BSF did not say */
 	char impi[GBA_URI_MAX];
 	size_t n_impus;
 	char impus[GBA_UIDS_MAX][GBA_URI_MAX];  /* from the presence USS */
@@ -366,5 +367,21 @@ struct gba_naf_cred {
 int gba_naf_digest_cred(void *arg, const char *username, const char *realm,
     struct gba_naf_cred *out);
 void gba_naf_cred_wipe(struct gba_naf_cred *c);
+
+struct auth_identity;
+/**
+ * The same as an auth_cred_cb for auth_digest_verify() (auth/auth.h):
+ * @p arg is the connection's struct gba_naf_conn *. HA1 (raw, MD5 or
+ * SHA-256 per @p alg) = H(B-TID ":" realm ":" base64(Ks_NAF)); @p who gets
+ * IMPI, username = B-TID, the presence USS uids as IMPUs, auth_time = the
+ * bootstrapping time, method AUTH_METHOD_GBA.
+ * @return PRES_OK; PRES_ENOTFOUND when the UE must bootstrap (again):
+ *  realm not this NAF's, username not a B-TID, B-TID unknown/expired (5403),
+ *  key expired; the engine answers 401 with the GBA realm.
+ *  PRES_EAUTH: not authorized (5402, no USS for presence): answer 403.
+ *  PRES_EIO: Zn failure: answer 500/503. PRES_EINVAL: bad arguments.
+ */
+int gba_naf_auth_cred_cb(void *arg, const char *username, const char *realm, int alg,
+    uint8_t *ha1, size_t *ha1_len, struct auth_identity *who);
 
 #endif

@@ -4,9 +4,11 @@
  * raw-octet password (RES for AKAv1-MD5, RFC 3310) and qop=auth-int, and
  * the AKAv2 password (RFC 4169).
  *
- * FOLD LATER: the generic RFC 7616 engine of auth/ may replace these once
- * it can compute responses with a raw-octet password and qop=auth-int.
- * Kept apart from bsf.c so that the UE links them without the db layer.
+ * The hashing is the Digest engine's (auth_digest_ha1/auth_digest_response);
+ * what stays here is the MD5-only convenience form with a raw-octet password
+ * and a parser that also reads challenges (WWW-Authenticate), which
+ * auth_digest_parse() does not. Kept apart from bsf.c so that the UE links
+ * them without the db layer.
  */
 #include <string.h>
 #include <strings.h>
@@ -15,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "auth/auth.h"
 #include "auth/gba.h"
 
 static int is_ctl(unsigned char c)
@@ -124,87 +127,40 @@ const char *gba_digest_get(const struct gba_digest_params *p, const char *name)
 	return NULL;
 }
 
-/* MD5 over the concatenation of @p n pieces, hex into out[33]. */
-static int md5_hex(const void *const *parts, const size_t *lens, size_t n, char out[33])
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	uint8_t md[16];
-	unsigned int ml = 0;
-	int ok;
-
-	if (c == NULL)
-		return PRES_ENOMEM;
-	ok = EVP_DigestInit_ex(c, EVP_md5(), NULL) == 1;
-	for (size_t i = 0; ok && i < n; i++)
-		ok = EVP_DigestUpdate(c, parts[i], lens[i]) == 1;
-	ok = ok && EVP_DigestFinal_ex(c, md, &ml) == 1 && ml == 16;
-	EVP_MD_CTX_free(c);
-	if (!ok)
-		return PRES_EINVAL;
-	pres_hex(md, 16, out);
-	OPENSSL_cleanse(md, sizeof(md));
-	return PRES_OK;
-}
-
-#define P(s) (s), strlen(s)
-
 int gba_digest_response(const char *username, const char *realm,
     const uint8_t *password, size_t password_len,
     const char *method, const char *uri, const char *nonce, const char *nc,
     const char *cnonce, const char *qop, const uint8_t *body, size_t body_len,
     char out[33])
 {
-	char ha1[33], ha2[33], hbody[33];
-	int rc;
+	uint8_t ha1[AUTH_HASH_MAX];
+	size_t ha1_len = sizeof(ha1);
+	char hex[2 * AUTH_HASH_MAX + 1];
+	int q, rc;
 
 	if (username == NULL || realm == NULL || uri == NULL || nonce == NULL ||
 	    out == NULL || (password_len > 0 && password == NULL))
 		return PRES_EINVAL;
-	if (method == NULL)
-		method = "";
-	{
-		const void *pp[] = { username, ":", realm, ":", password };
-		size_t pl[] = { strlen(username), 1, strlen(realm), 1, password_len };
-
-		if ((rc = md5_hex(pp, pl, password_len > 0 ? 5 : 4, ha1)) != PRES_OK)
-			return rc;
-	}
-	if (qop != NULL && strcasecmp(qop, "auth-int") == 0) {
-		const void *bp[] = { body != NULL ? (const void *)body : "" };
-		size_t bl[] = { body != NULL ? body_len : 0 };
-		const void *pp[] = { method, ":", uri, ":", hbody };
-		size_t pl[] = { strlen(method), 1, strlen(uri), 1, 32 };
-
-		if ((rc = md5_hex(bp, bl, 1, hbody)) != PRES_OK ||
-		    (rc = md5_hex(pp, pl, 5, ha2)) != PRES_OK)
-			goto done;
-	} else if (qop == NULL || strcasecmp(qop, "auth") == 0) {
-		const void *pp[] = { method, ":", uri };
-		size_t pl[] = { strlen(method), 1, strlen(uri) };
-
-		if ((rc = md5_hex(pp, pl, 3, ha2)) != PRES_OK)
-			goto done;
-	} else {
-		rc = PRES_EINVAL;
-		goto done;
-	}
-	if (qop != NULL) {
-		if (nc == NULL || cnonce == NULL) {
-			rc = PRES_EINVAL;
-			goto done;
-		}
-		const void *pp[] = { ha1, ":", nonce, ":", nc, ":", cnonce, ":", qop, ":", ha2 };
-		size_t pl[] = { 32, 1, strlen(nonce), 1, strlen(nc), 1, strlen(cnonce), 1,
-		    strlen(qop), 1, 32 };
-
-		rc = md5_hex(pp, pl, 11, out);
-	} else {
-		const void *pp[] = { ha1, ":", nonce, ":", ha2 };
-		size_t pl[] = { 32, 1, strlen(nonce), 1, 32 };
-
-		rc = md5_hex(pp, pl, 5, out);
-	}
-done:
+	if (qop == NULL)
+		q = AUTH_QOP_NONE;
+	else if (strcasecmp(qop, "auth") == 0)
+		q = AUTH_QOP_AUTH;
+	else if (strcasecmp(qop, "auth-int") == 0)
+		q = AUTH_QOP_AUTH_INT;
+	else
+		return PRES_EINVAL;
+	if (q != AUTH_QOP_NONE && (nc == NULL || cnonce == NULL))
+		return PRES_EINVAL;
+	/* the engine's primitives take a non-NULL password / body pointer */
+	rc = auth_digest_ha1(AUTH_ALG_MD5, username, realm,
+	    password != NULL ? password : (const uint8_t *)"", password_len, ha1, &ha1_len);
+	if (rc == PRES_OK)
+		rc = auth_digest_response(AUTH_ALG_MD5, ha1, ha1_len, nonce,
+		    nc != NULL ? nc : "", cnonce != NULL ? cnonce : "", q,
+		    method != NULL ? method : "", uri, body != NULL ? body : (const uint8_t *)"",
+		    body != NULL ? body_len : 0, hex);
+	if (rc == PRES_OK)
+		rc = pres_strlcpy(out, hex, 33);
 	OPENSSL_cleanse(ha1, sizeof(ha1));
 	return rc;
 }

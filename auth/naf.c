@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "auth/auth.h"
 #include "auth/gba.h"
 
 #define NAF_REALM_PREFIX "3GPP-bootstrapping@"
@@ -29,6 +30,7 @@ struct naf_entry {
 	struct gba_naf_id naf_id;
 	uint8_t ks_naf[32];               /* secret */
 	int64_t expires;
+	int64_t created;                  /* bootstrapping time (BSF) */
 	char impi[GBA_URI_MAX];
 	size_t n_impus;
 	char **impus;                     /* owned, n_impus strings */
@@ -149,6 +151,7 @@ static void copy_out(const struct naf_entry *e, struct gba_naf_key *out)
 	memset(out, 0, sizeof(*out));
 	memcpy(out->ks_naf, e->ks_naf, 32);
 	out->expires = e->expires;
+	out->created = e->created;
 	pres_strlcpy(out->impi, e->impi, sizeof(out->impi));
 	for (size_t i = 0; i < e->n_impus && i < GBA_UIDS_MAX; i++)
 		pres_strlcpy(out->impus[out->n_impus++], e->impus[i], GBA_URI_MAX);
@@ -173,6 +176,7 @@ static struct naf_entry *entry_new(const char *btid, const struct gba_naf_id *ni
 	e->naf_id = *nid;
 	memcpy(e->ks_naf, a->ks_naf, 32);
 	e->expires = a->key_expiry;
+	e->created = a->created;
 	pres_strlcpy(e->impi, a->impi, sizeof(e->impi));
 	e->hash = key_hash(btid, nid);
 	return e;
@@ -352,41 +356,61 @@ static int ha1_hex(const EVP_MD *md, const char *user, const char *realm, const 
 	return PRES_OK;
 }
 
-int gba_naf_digest_cred(void *arg, const char *username, const char *realm,
-    struct gba_naf_cred *out)
+/*
+ * Common part of both credential callbacks: checks realm and username and
+ * looks the key up. Returns the status; GBA_NAF_OK fills @p key and the
+ * password base64(Ks_NAF) in @p pw (48 bytes; secret).
+ */
+static enum gba_naf_status naf_cred(struct gba_naf_conn *conn, const char *username,
+    const char *realm, struct gba_naf_key *key, char *pw, size_t pw_size)
 {
-	struct gba_naf_conn *conn = arg;
-	struct gba_naf_key *key = NULL;
 	enum gba_naf_status st = GBA_NAF_ERROR;
-	char pw[48];
 	size_t plen = sizeof(NAF_REALM_PREFIX) - 1, flen;
-	int rc;
 
-	if (conn == NULL || conn->naf == NULL || username == NULL || realm == NULL ||
-	    out == NULL || conn->naf_id.len <= GBA_UA_ID_LEN)
-		return PRES_EINVAL;
-	memset(out, 0, sizeof(*out));
-	out->status = GBA_NAF_BOOTSTRAP;
 	flen = conn->naf_id.len - GBA_UA_ID_LEN;
 	/* The realm must name this NAF: "3GPP-bootstrapping@<FQDN of NAF_Id>". */
 	if (strlen(realm) != plen + flen || strncmp(realm, NAF_REALM_PREFIX, plen) != 0 ||
 	    strncasecmp(realm + plen, (const char *)conn->naf_id.b, flen) != 0)
-		return PRES_OK;
+		return GBA_NAF_BOOTSTRAP;
 	if (strchr(username, '@') == NULL || strlen(username) >= GBA_BTID_MAX)
-		return PRES_OK;
+		return GBA_NAF_BOOTSTRAP;
+	if (gba_naf_lookup(conn->naf, username, &conn->naf_id, &st, key) != PRES_OK)
+		return GBA_NAF_ERROR;
+	if (st != GBA_NAF_OK)
+		return st;
+	if (gba_b64_encode(key->ks_naf, 32, pw, pw_size) != PRES_OK) {
+		gba_naf_key_wipe(key);
+		return GBA_NAF_ERROR;
+	}
+	return GBA_NAF_OK;
+}
+
+static int conn_ok(const struct gba_naf_conn *conn)
+{
+	return conn != NULL && conn->naf != NULL && conn->naf_id.len > GBA_UA_ID_LEN &&
+	    conn->naf_id.len <= GBA_NAF_ID_MAX;
+}
+
+int gba_naf_digest_cred(void *arg, const char *username, const char *realm,
+    struct gba_naf_cred *out)
+{
+	struct gba_naf_conn *conn = arg;
+	struct gba_naf_key *key;
+	char pw[48];
+	int rc = PRES_OK;
+
+	if (!conn_ok(conn) || username == NULL || realm == NULL || out == NULL)
+		return PRES_EINVAL;
+	memset(out, 0, sizeof(*out));
 	key = malloc(sizeof(*key));
 	if (key == NULL) {
 		out->status = GBA_NAF_ERROR;
 		return PRES_OK;
 	}
-	rc = gba_naf_lookup(conn->naf, username, &conn->naf_id, &st, key);
-	if (rc != PRES_OK || st != GBA_NAF_OK) {
-		out->status = rc != PRES_OK ? GBA_NAF_ERROR : st;
+	out->status = naf_cred(conn, username, realm, key, pw, sizeof(pw));
+	if (out->status != GBA_NAF_OK)
 		goto out;
-	}
-	rc = gba_b64_encode(key->ks_naf, 32, pw, sizeof(pw));
-	if (rc == PRES_OK)
-		rc = ha1_hex(EVP_md5(), username, realm, pw, out->ha1_md5);
+	rc = ha1_hex(EVP_md5(), username, realm, pw, out->ha1_md5);
 	if (rc == PRES_OK)
 		rc = ha1_hex(EVP_sha256(), username, realm, pw, out->ha1_sha256);
 	if (rc != PRES_OK) {
@@ -394,7 +418,6 @@ int gba_naf_digest_cred(void *arg, const char *username, const char *realm,
 		out->status = GBA_NAF_ERROR;
 		goto out;
 	}
-	out->status = GBA_NAF_OK;
 	out->expires = key->expires;
 	pres_strlcpy(out->impi, key->impi, sizeof(out->impi));
 	out->n_impus = key->n_impus;
@@ -404,6 +427,78 @@ out:
 	gba_naf_key_wipe(key);
 	free(key);
 	return PRES_OK; /* failures are reported in out->status */
+}
+
+int gba_naf_auth_cred_cb(void *arg, const char *username, const char *realm, int alg,
+    uint8_t *ha1, size_t *ha1_len, struct auth_identity *who)
+{
+	struct gba_naf_conn *conn = arg;
+	struct gba_naf_key *key;
+	enum gba_naf_status st;
+	const EVP_MD *md;
+	char pw[48];
+	int rc;
+
+	if (!conn_ok(conn) || username == NULL || realm == NULL || ha1 == NULL ||
+	    ha1_len == NULL || who == NULL)
+		return PRES_EINVAL;
+	if (alg == AUTH_ALG_MD5 || alg == AUTH_ALG_MD5_SESS)
+		md = EVP_md5();
+	else if (alg == AUTH_ALG_SHA256 || alg == AUTH_ALG_SHA256_SESS)
+		md = EVP_sha256();
+	else
+		return PRES_ENOTFOUND;
+	if (*ha1_len < (size_t)EVP_MD_get_size(md))
+		return PRES_EINVAL;
+	key = malloc(sizeof(*key));
+	if (key == NULL)
+		return PRES_ENOMEM;
+	st = naf_cred(conn, username, realm, key, pw, sizeof(pw));
+	switch (st) {
+	case GBA_NAF_OK:
+		break;
+	case GBA_NAF_BOOTSTRAP:
+		rc = PRES_ENOTFOUND; /* challenge again: the UE bootstraps */
+		goto out_nokey;
+	case GBA_NAF_FORBIDDEN:
+		rc = PRES_EAUTH;     /* 403 */
+		goto out_nokey;
+	default:
+		rc = PRES_EIO;       /* Zn failure: 500/503 */
+		goto out_nokey;
+	}
+	{
+		EVP_MD_CTX *c = EVP_MD_CTX_new();
+		unsigned int dl = 0;
+		int ok = c != NULL && EVP_DigestInit_ex(c, md, NULL) == 1 &&
+		    EVP_DigestUpdate(c, username, strlen(username)) == 1 &&
+		    EVP_DigestUpdate(c, ":", 1) == 1 &&
+		    EVP_DigestUpdate(c, realm, strlen(realm)) == 1 &&
+		    EVP_DigestUpdate(c, ":", 1) == 1 &&
+		    EVP_DigestUpdate(c, pw, strlen(pw)) == 1 &&
+		    EVP_DigestFinal_ex(c, ha1, &dl) == 1;
+
+		EVP_MD_CTX_free(c);
+		if (!ok) {
+			rc = PRES_EIO;
+			goto out;
+		}
+		*ha1_len = dl;
+	}
+	pres_strlcpy(who->impi, key->impi, sizeof(who->impi));
+	pres_strlcpy(who->username, username, sizeof(who->username));
+	for (size_t i = 0; i < key->n_impus; i++)
+		if (auth_identity_add_impu(who, key->impus[i]) != PRES_OK)
+			log_warnx("naf: %s: USS uid not usable as IMPU, ignored", key->impi);
+	who->auth_time = key->created;
+	who->method = AUTH_METHOD_GBA;
+	rc = PRES_OK;
+out:
+	gba_naf_key_wipe(key);
+out_nokey:
+	OPENSSL_cleanse(pw, sizeof(pw));
+	free(key);
+	return rc;
 }
 
 void gba_naf_cred_wipe(struct gba_naf_cred *c)

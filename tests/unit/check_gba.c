@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "pres.h"
+#include "auth/auth.h"
 #include "auth/gba.h"
 #include "db/db.h"
 
@@ -924,6 +925,124 @@ START_TEST(test_naf_cache_bounds_and_results)
 }
 END_TEST
 
+/* The NAF plugged into the Digest engine through gba_naf_auth_cred_cb. */
+static int engine_verify(struct auth *a, struct gba_naf_conn *conn, const char *btid,
+    const char *password, const char *method, const char *uri, const char *body,
+    struct auth_result *res, int *rc_out)
+{
+	struct auth_challenges ch;
+	struct gba_digest_params p;
+	char resp[33], authz[1024];
+	const char *realm = "3GPP-bootstrapping@xcap.ims.example.com";
+
+	ck_assert_int_eq(auth_digest_challenge(a, NULL, 0, &ch), PRES_OK);
+	ck_assert_uint_ge(ch.n, 1);
+	ck_assert_int_eq(gba_digest_parse(ch.v[0], &p), PRES_OK);
+	ck_assert_str_eq(gba_digest_get(&p, "realm"), realm);
+	ck_assert_int_eq(gba_digest_response(btid, realm, (const uint8_t *)password,
+	    strlen(password), method, uri, gba_digest_get(&p, "nonce"), "00000001", "c0ffee",
+	    "auth-int", (const uint8_t *)body, strlen(body), resp), PRES_OK);
+	snprintf(authz, sizeof(authz), "Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
+	    "uri=\"%s\", qop=auth-int, nc=00000001, cnonce=\"c0ffee\", response=\"%s\", "
+	    "opaque=\"%s\", algorithm=MD5", btid, realm, gba_digest_get(&p, "nonce"), uri, resp,
+	    gba_digest_get(&p, "opaque"));
+	{
+		struct auth_http_req rq = { method, uri, authz, (const uint8_t *)body, strlen(body) };
+
+		*rc_out = auth_digest_verify(a, &rq, gba_naf_auth_cred_cb, conn, res);
+	}
+	return res->reason;
+}
+
+START_TEST(test_naf_with_digest_engine)
+{
+	struct ue_state u;
+	struct gba_zn *zn;
+	struct gba_naf_cfg ncfg;
+	struct gba_naf_conn conn;
+	struct auth_cfg acfg;
+	struct auth *a;
+	struct auth_result *res = calloc(1, sizeof(*res));
+	uint8_t ks[32], ks_naf[32];
+	char btid[GBA_BTID_MAX], pw[48];
+	const char *body = "<ruleset/>";
+	int rc = 0;
+
+	ck_assert_ptr_nonnull(res);
+	bootstrap_alice(btid, sizeof(btid), &u);
+	zn = gba_zn_embedded_new(g_db);
+	gba_naf_cfg_default(&ncfg);
+	conn.naf = gba_naf_new(&ncfg, zn);
+	xcap_naf_id(&conn.naf_id, 0xc02f);
+	memset(&acfg, 0, sizeof(acfg));
+	acfg.realms[0] = "3GPP-bootstrapping@xcap.ims.example.com";
+	acfg.n_realms = 1;
+	acfg.algs = AUTH_ALG_MD5;
+	a = auth_new(&acfg);
+	ck_assert_ptr_nonnull(a);
+
+	/* UE: Ks_NAF for this NAF_Id (cipher suite c02f) */
+	memcpy(ks, u.ck, 16);
+	memcpy(ks + 16, u.ik, 16);
+	ck_assert_int_eq(gba_ks_naf(ks, u.rand, ALICE, &conn.naf_id, ks_naf), PRES_OK);
+	ck_assert_int_eq(gba_b64_encode(ks_naf, 32, pw, sizeof(pw)), PRES_OK);
+
+	ck_assert_int_eq(engine_verify(a, &conn, btid, pw, "PUT", "/xcap-root/x", body, res, &rc),
+	    AUTH_R_OK);
+	ck_assert_int_eq(rc, PRES_OK);
+	ck_assert_str_eq(res->who.impi, ALICE);
+	ck_assert_str_eq(res->who.username, btid);
+	ck_assert_int_eq(res->who.method, AUTH_METHOD_GBA);
+	ck_assert_int_eq(res->who.auth_time, T0);
+	ck_assert_uint_eq(res->who.n_impus, 2);
+	ck_assert_str_eq(res->who.impus[0], "sip:alice@ims.example.com");
+	auth_result_wipe(res);
+
+	/* key derived for another cipher suite: wrong password -> 401 */
+	{
+		struct gba_naf_id other;
+		char pw2[48];
+
+		xcap_naf_id(&other, 0x002f);
+		ck_assert_int_eq(gba_ks_naf(ks, u.rand, ALICE, &other, ks_naf), PRES_OK);
+		ck_assert_int_eq(gba_b64_encode(ks_naf, 32, pw2, sizeof(pw2)), PRES_OK);
+		ck_assert_int_eq(engine_verify(a, &conn, btid, pw2, "GET", "/x", "", res, &rc),
+		    AUTH_R_BAD_RESPONSE);
+		ck_assert_int_eq(auth_reason_status(res->reason), 401);
+		auth_result_wipe(res);
+	}
+	/* unknown B-TID: challenge again (bootstrap) */
+	ck_assert_int_eq(engine_verify(a, &conn, "AAAAAAAAAAAAAAAAAAAAAA==@bsf.ims.example.com", pw,
+	    "GET", "/x", "", res, &rc), AUTH_R_UNKNOWN_USER);
+	ck_assert_int_eq(auth_reason_status(res->reason), 401);
+	auth_result_wipe(res);
+	/* key expired: the cache entry ends, the UE must bootstrap again */
+	pres_clock_set(T0 + 3600);
+	ck_assert_int_eq(engine_verify(a, &conn, btid, pw, "GET", "/x", "", res, &rc),
+	    AUTH_R_UNKNOWN_USER);
+	auth_result_wipe(res);
+	pres_clock_set(T0);
+
+	/* not authorized (5402) aborts with PRES_EAUTH: 403 */
+	{
+		struct fake_zn f = { 0, GBA_ZN_NOT_AUTHORIZED, T0 + 100, 0, 0 };
+		struct gba_zn fz = { &fake_ops, &f };
+		struct gba_naf_conn c2;
+
+		c2.naf = gba_naf_new(&ncfg, &fz);
+		c2.naf_id = conn.naf_id;
+		engine_verify(a, &c2, "x@bsf", pw, "GET", "/x", "", res, &rc);
+		ck_assert_int_eq(rc, PRES_EAUTH);
+		auth_result_wipe(res);
+		gba_naf_free(c2.naf);
+	}
+	auth_free(a);
+	gba_naf_free(conn.naf);
+	gba_zn_free(zn);
+	free(res);
+}
+END_TEST
+
 /* ===== GUSS ========================================================= */
 
 START_TEST(test_guss_parse)
@@ -1018,6 +1137,7 @@ static Suite *gba_suite(void)
 	tcase_add_test(tb, test_bsf_bad_requests);
 	tcase_add_test(tb, test_zn_embedded);
 	tcase_add_test(tb, test_naf_digest_cred);
+	tcase_add_test(tb, test_naf_with_digest_engine);
 	suite_add_tcase(s, tb);
 	return s;
 }
