@@ -10,7 +10,7 @@ tools_gba_ue_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS) $(XML2_CFLAGS
 # -lssl: SSL_get_current_cipher() on libcurl's OpenSSL handle (configure only
 # checks libcrypto; see the report).
 tools_gba_ue_LDADD = auth/libauth.a server/libbase.a $(CURL_LIBS) $(CRYPTO_LIBS) \
-	$(XML2_LIBS) -lssl
+	$(XML2_LIBS) $(SSL_LIBS)
 
 check_PROGRAMS += tests/unit/check_gba
 TESTS += tests/unit/check_gba
