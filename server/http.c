@@ -459,6 +459,7 @@ struct req_state {
 	char *body;
 	size_t len, cap;
 	int too_big;
+	int started;         /* headers seen; the body (if any) follows */
 };
 
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
@@ -578,6 +579,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 
 	if (!st)
 		return MHD_NO;
+	if (!st->started) {
+		/* first call: headers only; answer once the whole body is in */
+		st->started = 1;
+		return MHD_YES;
+	}
 	if (*upload_size) {
 		if (!st->too_big) {
 			if (st->len + *upload_size > s->cfg.max_body) {
