@@ -181,6 +181,32 @@ bad "body over max_body (65536)" 413 "" "$RL" $CT_RL "$T/big.xml"
 bad "element PUT: two elements" 409 '<not-xml-frag' "$RL/~~/resource-lists/$FRIENDS/$CAROL" $CT_EL "$D/resource-lists.xml"
 unchanged "$RL" "$E" "$T/rl.before" "after the refused PUTs"
 
+# the other conflict reports and request errors, on the same document
+bad "element PUT: attribute value with '<'" 409 '<not-xml-att-value' "$RL/~~/resource-lists/$FRIENDS/@name" $CT_ATT "$D/att-lt.txt"
+bad "element PUT under a missing list" 409 '<no-parent><ancestor>https://[^<]*/index/~~/resource-lists</ancestor>' "$RL/~~/resource-lists/list%5B@name=%22nope%22%5D/entry" $CT_EL "$D/entry-carol.xml"
+bad "element PUT the URI would not select" 409 '<cannot-insert' "$RL/~~/resource-lists/$FRIENDS/entry%5B@uri=%22sip:zed@ims.example.com%22%5D" $CT_EL "$D/entry-carol.xml"
+bad "entry-ref with an absolute URI" 409 '<constraint-failure' "$RL/~~/resource-lists/$FRIENDS/entry-ref" $CT_EL "$D/entry-ref-abs.xml"
+bad "same entry URI twice in a list (host case differs)" 409 '<uniqueness-failure><exists field="[^"]*@uri"><alt-value>' "$RL/~~/resource-lists/$FRIENDS/entry%5B3%5D" $CT_EL "$D/entry-bob.xml"
+expect_eq "DELETE of the document element -> 409" 409 "$(x "$A" DELETE "$RL/~~/resource-lists")"
+expect_match "DELETE of the document element: <cannot-delete>" '<cannot-delete' "$T/b"
+expect_eq "DELETE entry[1] while entry[2] exists -> 409" 409 "$(x "$A" DELETE "$RL/~~/resource-lists/$FRIENDS/entry%5B1%5D")"
+expect_match "DELETE entry[1]: <cannot-delete>" '<cannot-delete' "$T/b"
+expect_eq "malformed node selector -> 400" 400 "$(x "$A" GET "$RL/~~/resource-lists/list%5B")"
+expect_eq "malformed If-Match -> 400" 400 "$(x "$A" GET "$RL" -H 'If-Match: garbage')"
+expect_eq "selector selecting several elements -> 404" 404 "$(x "$A" GET "$RL/~~/resource-lists/$FRIENDS/entry")"
+expect_eq "unknown AUID -> 404" 404 "$(x "$A" GET "$R/no-such-auid/users/$ALICE/index")"
+expect_eq "PUT to a non-generated global document -> 403" 403 "$(put "$A" "$R/resource-lists/global/index" $CT_RL "$D/resource-lists.xml")"
+unchanged "$RL" "$E" "$T/rl.before" "after the refused element operations"
+# 413 also when the body is small but the resulting document is too big
+BIG="$R/resource-lists/users/$ALICE/big"
+{ printf '<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists"><list name="big"><display-name>'
+  head -c 40000 /dev/zero | tr '\0' x; printf '</display-name></list></resource-lists>'; } > "$T/big40k.xml"
+{ printf '<list name="big2"><display-name>'; head -c 30000 /dev/zero | tr '\0' y; printf '</display-name></list>'; } > "$T/el30k.xml"
+expect_eq "40 kB document -> 201" 201 "$(put "$A" "$BIG" $CT_RL "$T/big40k.xml")"
+E2=$(hdr ETag)
+bad "30 kB element making the document exceed max_body" 413 "" "$BIG/~~/resource-lists/list%5B@name=%22big2%22%5D" $CT_EL "$T/el30k.xml"
+unchanged "$BIG" "$E2" "$T/big40k.xml" "after the 413 element PUT"
+
 # rls-services: service URI unique across users
 RLS_BOB="$R/rls-services/users/$BOB/index"
 RLS="$R/rls-services/users/$ALICE/index"
