@@ -41,6 +41,11 @@ put() {
 }
 # hdr NAME: the value of header NAME in the last response of $T/h
 hdr() { grep -i "^$1:" "$T/h" | tail -1 | cut -d' ' -f2- | tr -d '\r'; }
+unchanged() { # URL ETAG FILE DESCRIPTION
+  x "$A" GET "$1" >/dev/null
+  expect_eq "$4: ETag unchanged" "$2" "$(hdr ETag)"
+  expect_eq "$4: content unchanged" same "$(same_file "$3" "$T/b")"
+}
 same_file() { cmp -s "$1" "$2" && echo same || echo differs; }
 T0=$(date +%s)
 phase() { echo "# $1 ($(( $(date +%s) - T0 ))s)"; }
@@ -114,6 +119,18 @@ expect_eq "attribute DELETE -> 200" 200 "$(x "$A" DELETE "$LANG_ATT")"
 expect_eq "attribute GET after DELETE -> 404" 404 "$(x "$A" GET "$LANG_ATT")"
 expect_eq "attribute PUT with the element Content-Type -> 415" 415 "$(x "$A" PUT "$LANG_ATT" -H "Content-Type: $CT_EL" --data-binary 'fr')"
 
+# namespaces of new attributes (two bugs fixed in xcap/put_compute)
+RLNS="$R/resource-lists/users/$ALICE/ns"
+put "$A" "$RLNS" $CT_RL "$D/resource-lists-ns.xml" >/dev/null
+EXT='entry/a:ext?xmlns(a=urn:example:other)'
+expect_eq "attribute PUT in a new namespace whose prefix an ancestor binds -> 201" 201 "$(x "$A" PUT "$RLNS/~~/resource-lists/list%5B1%5D/@a:foo?xmlns(a=urn:example:z)" -H "Content-Type: $CT_ATT" --data-binary 'v')"
+expect_eq "the new attribute is selectable in its namespace" 200 "$(x "$A" GET "$RLNS/~~/resource-lists/list%5B1%5D/@z:foo?xmlns(z=urn:example:z)")"
+expect_eq "descendants keep their namespace (no prefix rebinding)" 200 "$(x "$A" GET "$RLNS/~~/resource-lists/list%5B1%5D/$EXT")"
+x "$A" GET "$RLNS" >/dev/null; e=$(hdr ETag); cp "$T/b" "$T/ns.before"
+expect_eq "attribute PUT of @xmlns (a namespace declaration) -> 409" 409 "$(x "$A" PUT "$RLNS/~~/resource-lists/list%5B1%5D/@xmlns" -H "Content-Type: $CT_ATT" --data-binary 'urn:example:evil')"
+expect_match "@xmlns PUT: <cannot-insert>" '<cannot-insert' "$T/b"
+unchanged "$RLNS" "$e" "$T/ns.before" "after the @xmlns PUT"
+
 NS="$RL/~~/resource-lists/list%5B1%5D/namespace::*"
 expect_eq "namespace::* GET -> 200" 200 "$(x "$A" GET "$NS")"
 expect_eq "namespace::* Content-Type" application/xcap-ns+xml "$(hdr Content-Type)"
@@ -163,11 +180,6 @@ bad() { # DESCRIPTION EXPECTED-STATUS ERROR-ELEMENT-REGEX URL CT FILE
     expect_match "$1: error element" "$3" "$T/b"
     expect_match "$1: xcap-error namespace" 'xmlns="urn:ietf:params:xml:ns:xcap-error"' "$T/b"
   fi
-}
-unchanged() { # URL ETAG FILE DESCRIPTION
-  x "$A" GET "$1" >/dev/null
-  expect_eq "$4: ETag unchanged" "$2" "$(hdr ETag)"
-  expect_eq "$4: content unchanged" same "$(same_file "$3" "$T/b")"
 }
 bad "not well-formed" 409 '<not-well-formed' "$RL" $CT_RL "$D/not-well-formed.xml"
 bad "schema-invalid" 409 '<schema-validation-error' "$RL" $CT_RL "$D/schema-invalid.xml"
@@ -332,4 +344,8 @@ expect_eq "global rls-services index DELETE -> 405" 405 "$(x "$A" DELETE "$G")"
 expect_eq "POST -> 405" 405 "$(x "$A" POST "$RL" -H "Content-Type: $CT_RL" --data-binary @"$D/resource-lists.xml")"
 expect_eq "POST 405 Allow" "GET, PUT, DELETE" "$(hdr Allow)"
 phase done
+# a sanitizer build reports to presenced's stderr (leaks at exit)
+pres_stop
+expect_nomatch "no sanitizer report in presenced's log" 'Sanitizer|runtime error:' "$T/presenced.log"
+expect_match "presenced stopped cleanly" ' stopped$' "$T/presenced.log"
 finish
