@@ -233,6 +233,19 @@ expect_match "uniqueness-failure names the field" '<exists field="rls-services/s
 expect_match "uniqueness-failure suggests a free URI" '<alt-value>sip:bob-buddies-1@ims.example.com</alt-value>' "$T/b"
 unchanged "$RLS" "$E" "$T/rls.before" "alice's rls-services after the uniqueness failure"
 
+# the same service URI claimed by alice and bob at the same moment
+for i in 1 2; do
+  printf '<rls-services xmlns="urn:ietf:params:xml:ns:rls-services"><service uri="sip:race%d@ims.example.com"><list/><packages><package>presence</package></packages></service></rls-services>' $i > "$T/race.xml"
+  put "$A" "$R/rls-services/users/$ALICE/race$i" application/rls-services+xml "$T/race.xml" > "$T/st.a" &
+  pid_a=$!
+  put "$B" "$R/rls-services/users/$BOB/race$i" application/rls-services+xml "$T/race.xml" > "$T/st.b" 2>&1 &
+  pid_b=$!
+  wait "$pid_a" "$pid_b"
+  expect_eq "rls-services race $i: one 201, one 409 <uniqueness-failure>" "201 409" "$(printf '%s\n%s\n' "$(cat "$T/st.a")" "$(cat "$T/st.b")" | sort | tr '\n' ' ' | sed 's/ $//')"
+done
+x "$A" GET "$R/rls-services/global/index" >/dev/null
+expect_eq "rls-services races: each URI once in the global index" "1 1" "$(grep -o 'uri="sip:race1@' "$T/b" | wc -l | tr -d ' ') $(grep -o 'uri="sip:race2@' "$T/b" | wc -l | tr -d ' ')"
+
 # ---- 5. cross-user isolation for every AUID
 phase "cross-user isolation for every AUID"
 put "$B" "$R/pres-rules/users/$BOB/index" application/auth-policy+xml "$D/pres-rules.xml" >/dev/null
@@ -243,8 +256,8 @@ for auid in pres-rules org.openmobilealliance.pres-rules resource-lists rls-serv
     org.openmobilealliance.xcap-directory; do
   doc=index; [ $auid = org.openmobilealliance.xcap-directory ] && doc=directory.xml
   u="$R/$auid/users/$BOB/$doc"
-  x "$B" GET "$u" >/dev/null; be=$(hdr ETag); cp "$T/b" "$T/bob.before"
   expect_eq "$auid: bob's document exists (setup)" 200 "$(x "$B" GET "$u")"
+  be=$(hdr ETag); cp "$T/b" "$T/bob.before"
   st1=$(x "$A" GET "$u"); cp "$T/b" "$T/exist.b"; et1=$(hdr ETag); ct1=$(hdr Content-Type)
   st2=$(x "$A" GET "$R/$auid/users/$BOB/no-such-doc"); et2=$(hdr ETag); ct2=$(hdr Content-Type)
   expect_eq "$auid: alice GET bob's existing document -> 403" 403 "$st1"
