@@ -168,6 +168,19 @@ x "$A" GET "$RL" >/dev/null
 expect_eq "race: the stored document is the winner's" same "$(same_file "$D/race-$win.xml" "$T/b")"
 expect_eq "race: the stored ETag is the winner's" "$(grep -i '^etag:' "$T/h.$win" | tail -1 | cut -d' ' -f2- | tr -d '\r')" "$(hdr ETag)"
 put "$A" "$RL" $CT_RL "$D/resource-lists.xml" >/dev/null
+# unconditional writers in parallel: each is retried on the new version, none is lost
+pids=""
+for i in 1 2 3 4 5 6 7 8; do
+  x_u="$RL/~~/resource-lists/list%5B@name=%22work%22%5D/entry%5B@uri=%22sip:u$i@ims.example.com%22%5D"
+  xcurl --digest -u "$A" -X PUT -H "Content-Type: $CT_EL" --data-binary "<entry uri=\"sip:u$i@ims.example.com\"/>" \
+    -o /dev/null -w '%{http_code}\n' "$x_u" > "$T/par.$i" 2>&1 &
+  pids="$pids $!"
+done
+wait $pids
+expect_eq "8 parallel element PUTs without If-Match -> 8 x 201" 8 "$(cat "$T"/par.* | grep -c '^201$' || true)"
+x "$A" GET "$RL" >/dev/null
+expect_eq "no update lost: all 8 entries in the document" 8 "$(grep -o 'sip:u[1-8]@ims.example.com' "$T/b" | sort -u | wc -l | tr -d ' ')"
+put "$A" "$RL" $CT_RL "$D/resource-lists.xml" >/dev/null
 
 # ---- 4. refused bodies: right error, stored document unchanged
 phase "refused bodies: right error, stored document unchanged"
