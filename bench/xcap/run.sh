@@ -4,7 +4,8 @@
 # reused with an increasing nc), against nginx serving a static file of the
 # same size over TLS with the same certificate, measured with the same tool.
 # Loopback only; presenced must be built (./scripts/build.sh build; set
-# top_builddir to use another build directory). Takes ~4 x SECONDS + setup.
+# top_builddir to use another build directory). Takes ~3 x SECONDS + ~15 s.
+# ROUNDS=3 (environment): the three measurements are interleaved in slices.
 # Prints a table: rate and latency of presenced GET, presenced PUT, nginx GET,
 # and the ratio presenced GET / nginx GET.
 set -eu
@@ -90,34 +91,56 @@ srv_counts() { # prints "requests challenges" seen by presenced so far
   awk '/ ut: req=/ { split($0, a, "req="); split(a[2], b, " "); if (b[1] + 0 > max) max = b[1] + 0;
        if ($0 ~ / user=/) ok++ } END { printf "%d %d\n", max, max - ok }' "$T/presenced.log"
 }
-run() { # NAME xcapload-args...
-  name=$1; shift
-  echo "== $name: $N connections, ${DUR}s" >&2
-  "$LOAD" -n "$N" -t "$DUR" -c "$CA" "$@" > "$T/$name.out"
-  cat "$T/$name.out" >&2
+LAT="$T/lat"; mkdir -p "$LAT"
+run() { # NAME ROUND SECONDS xcapload-args...
+  name=$1 round=$2 secs=$3; shift 3
+  "$LOAD" -n "$N" -t "$secs" -c "$CA" -o "$LAT/$name.$round" "$@" > "$T/$name.$round.out"
+  echo "   $name round $round: $(cat "$T/$name.$round.out")" >&2
 }
-val() { tr ' ' '\n' < "$T/$1.out" | sed -n "s/^$2=//p"; }
+# sum of key over a test's rounds
+tot() { cat "$T/$1".*.out | tr ' ' '\n' | sed -n "s/^$2=//p" | awk '{ s += $1 } END { print s + 0 }'; }
+rate() { awk -v r="$(tot "$1" requests)" -v e="$(tot "$1" elapsed)" 'BEGIN { printf "%.1f", (e > 0 ? r / e : 0) }'; }
+pct() { # TEST PERCENT: latency percentile in ms over every round
+  cat "$LAT/$1".* | sort -n | awk -v p="$2" '{ v[NR] = $1 } END { if (NR == 0) { print "n/a"; exit }
+    i = int(NR * p / 100) + 1; if (i > NR) i = NR; printf "%.3f", v[i] / 1000 }'
+}
 
-set -- $(srv_counts); r0=$1; c0=$2
-run pres_get -U "$GET_URL" -u "$A" -r "$RES"
-set -- $(srv_counts); r1=$1; c1=$2
-run pres_put -U "$ROOT/pres-rules/users/sip:alice@ims.example.com/bench{i}" -m PUT -f "$DOC" -T "$CT" -u "$A" -r "$RES"
-set -- $(srv_counts); r2=$1; c2=$2
-run nginx_get -U "$NGINX_URL" -r "$XCAP_HOST:$NGINX_PORT:127.0.0.1"
+# The machine is shared: background load drifts, so the three measurements
+# are interleaved in ROUNDS slices instead of run one after the other; the
+# ratio is computed over the sums, and its spread across rounds is shown.
+ROUNDS=${ROUNDS:-3}
+SLICE=$(awk -v d="$DUR" -v r="$ROUNDS" 'BEGIN { printf "%.2f", d / r }')
+echo "== $ROUNDS rounds x (presenced GET, nginx GET, presenced PUT), ${SLICE}s each, $N connections" >&2
+set -- $(srv_counts); r0=$1; c0=$2; rg=0; cg=0; rp=0; cp=0
+k=1
+while [ $k -le "$ROUNDS" ]; do
+  set -- $(srv_counts); a0=$1; b0=$2
+  run pres_get $k "$SLICE" -U "$GET_URL" -u "$A" -r "$RES"
+  set -- $(srv_counts); rg=$((rg + $1 - a0)); cg=$((cg + $2 - b0))
+  run nginx_get $k "$SLICE" -U "$NGINX_URL" -r "$XCAP_HOST:$NGINX_PORT:127.0.0.1"
+  set -- $(srv_counts); a0=$1; b0=$2
+  run pres_put $k "$SLICE" -U "$ROOT/pres-rules/users/sip:alice@ims.example.com/bench{i}" -m PUT -f "$DOC" -T "$CT" -u "$A" -r "$RES"
+  set -- $(srv_counts); rp=$((rp + $1 - a0)); cp=$((cp + $2 - b0))
+  k=$((k + 1))
+done
 
 echo
-echo "presenced server log: GET $((r1 - r0)) requests, $((c1 - c0)) answered 401 ($(val pres_get connections) connections);" \
-     "PUT $((r2 - r1)) requests, $((c2 - c1)) answered 401 ($(val pres_put connections) connections)"
+echo "digest on the server side (presenced log): GET $rg requests, $cg answered 401 ($(tot pres_get connections) connections);" \
+     "PUT $rp requests, $cp answered 401 ($(tot pres_put connections) connections)"
 echo
-printf '%-34s %10s %9s %9s %7s\n' "test (${N} conns, ${DUR}s, $(wc -c < "$DOC") B doc)" "req/s" "p50 ms" "p99 ms" "errors"
+printf '%-36s %10s %9s %9s %7s\n' "test (${N} conns, ${DUR}s, $(wc -c < "$DOC") B doc)" "req/s" "p50 ms" "p99 ms" "errors"
 for t in pres_get pres_put nginx_get; do
   case $t in
     pres_get) label="presenced GET (digest, keep-alive)";;
     pres_put) label="presenced PUT (digest, keep-alive)";;
     nginx_get) label="nginx GET static (no auth)";;
   esac
-  printf '%-34s %10s %9s %9s %7s\n' "$label" "$(val $t rate)" "$(val $t p50_ms)" "$(val $t p99_ms)" "$(val $t errors)"
+  printf '%-36s %10s %9s %9s %7s\n' "$label" "$(rate $t)" "$(pct $t 50)" "$(pct $t 99)" "$(tot $t errors)"
 done
-ratio=$(awk -v a="$(val pres_get rate)" -v b="$(val nginx_get rate)" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+ratio=$(awk -v a="$(rate pres_get)" -v b="$(rate nginx_get)" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+spread=$(k=1; while [ $k -le "$ROUNDS" ]; do
+  awk -v a="$(sed -n 's/.*rate=\([0-9.]*\).*/\1/p' "$T/pres_get.$k.out")" \
+      -v b="$(sed -n 's/.*rate=\([0-9.]*\).*/\1/p' "$T/nginx_get.$k.out")" 'BEGIN { printf "%.2f ", (b > 0 ? a / b : 0) }'
+  k=$((k + 1)); done)
 echo
-echo "ratio presenced GET / nginx GET: $ratio (goal >= 0.5)"
+echo "ratio presenced GET / nginx GET: $ratio (goal >= 0.5; per round: ${spread% })"

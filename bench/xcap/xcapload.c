@@ -10,12 +10,13 @@
  * Build: cc -O2 -o xcapload xcapload.c $(pkg-config --cflags --libs libcurl) -lpthread
  * Usage: xcapload -U URL [-m GET|PUT] [-f body-file] [-T content-type]
  *                 [-u user:password] [-c ca-file] [-r host:port:addr]
- *                 [-n threads] [-t seconds]
+ *                 [-n threads] [-t seconds] [-o latency-file]
  * "{i}" in URL is replaced by the thread number (one document per thread).
  * Output (one line, key=value): requests, rate (requests/s of 2xx answers),
  * p50/p99/max latency in ms, errors (non-2xx final answers or transport
  * errors), challenges (401 answers seen, including the ones libcurl retried),
- * connections (new TCP+TLS connections).
+ * connections (new TCP+TLS connections). -o also writes the latency of every
+ * successful request, in microseconds, one per line (to merge several runs).
  */
 #define _GNU_SOURCE
 #include <curl/curl.h>
@@ -28,7 +29,7 @@
 #include <unistd.h>
 
 struct opts {
-	const char *url, *method, *body_file, *ctype, *userpwd, *ca, *resolve;
+	const char *url, *method, *body_file, *ctype, *userpwd, *ca, *resolve, *lat_file;
 	int threads;
 	double seconds;
 	char *body;
@@ -198,7 +199,8 @@ static int read_file(const char *path, char **out, long *len)
 static void usage(void)
 {
 	fprintf(stderr, "usage: xcapload -U URL [-m GET|PUT] [-f body-file] [-T content-type] "
-	    "[-u user:password] [-c ca-file] [-r host:port:addr] [-n threads] [-t seconds]\n");
+	    "[-u user:password] [-c ca-file] [-r host:port:addr] [-n threads] [-t seconds] "
+	    "[-o latency-file]\n");
 	exit(64);
 }
 
@@ -206,7 +208,7 @@ int main(int argc, char **argv)
 {
 	struct opts o = { .method = "GET", .threads = 4, .seconds = 10 };
 	int c;
-	while ((c = getopt(argc, argv, "U:m:f:T:u:c:r:n:t:")) != -1) {
+	while ((c = getopt(argc, argv, "U:m:f:T:u:c:r:n:t:o:")) != -1) {
 		char *end;
 		switch (c) {
 		case 'U': o.url = optarg; break;
@@ -216,6 +218,7 @@ int main(int argc, char **argv)
 		case 'u': o.userpwd = optarg; break;
 		case 'c': o.ca = optarg; break;
 		case 'r': o.resolve = optarg; break;
+		case 'o': o.lat_file = optarg; break;
 		case 'n':
 			errno = 0;
 			o.threads = (int)strtol(optarg, &end, 10);
@@ -273,6 +276,19 @@ int main(int argc, char **argv)
 		free(w[i].lat);
 	}
 	qsort(all, total, sizeof(*all), cmp_double);
+	if (o.lat_file) {
+		FILE *lf = fopen(o.lat_file, "w");
+		if (!lf) {
+			perror(o.lat_file);
+			return 73;
+		}
+		for (size_t i = 0; i < total; i++)
+			fprintf(lf, "%.0f\n", all[i] * 1e6);
+		if (fclose(lf)) {
+			perror(o.lat_file);
+			return 74;
+		}
+	}
 	double p50 = total ? all[total / 2] : 0, p99 = total ? all[(total * 99) / 100] : 0;
 	double max = total ? all[total - 1] : 0;
 	printf("requests=%zu rate=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f errors=%ld "
