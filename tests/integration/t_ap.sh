@@ -220,4 +220,11 @@ expect_eq "AS2 down: 502" "502" "$code"
 code=$(ac --digest -u "$K1" -o /dev/null -w '%{http_code}' "$URL1")
 expect_eq "... while the other AS still answers through the AP (200)" "200" "$code"
 expect_match "the AP logs the upstream failure" "host=$H2 GET /: upstream failure.*: 502" "$T/ap/ap.log"
+
+# ---- clean stop (sanitizer builds report leaks and errors at exit) -------
+kill -TERM "$AP_PID"; wait "$AP_PID" 2>/dev/null && r=0 || r=$?; AP_PID=""
+expect_eq "the AP stops cleanly on SIGTERM" "0" "$r"
+pres_stop
+expect_nomatch "no sanitizer report from the AP" "Sanitizer|runtime error" "$T/ap/ap.log"
+expect_nomatch "no sanitizer report from the AS" "Sanitizer|runtime error" "$AS_LOG"
 finish
