@@ -576,6 +576,7 @@ int ap_forward(struct ap *ap, int idx, const struct ap_request *rq, struct ap_re
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_PROXY, "");   /* never via an http_proxy from the environment */
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ap->connect_timeout_ms);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ap->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);

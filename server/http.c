@@ -118,6 +118,7 @@ static int scache_remove(void *ptr, gnutls_datum_t key)
 struct conn_ctx {
 	struct http_srv *srv;
 	int hs_done;
+	int cert_state;      /* client certificate: 0 not checked yet, 1 verified, -1 not */
 	char peer[INET6_ADDRSTRLEN];
 };
 
@@ -659,10 +660,15 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 				rq.sni = sni;
 			unsigned ncerts = 0;
 			rq.client_cert = gnutls_certificate_get_peers(ts, &ncerts) != NULL && ncerts > 0;
-			unsigned vstatus = 0;
-			/* against the trust list of tls.client_ca (HTTPS_MEM_TRUST) */
-			rq.client_cert_verified = rq.client_cert && s->ca_pem &&
-			    gnutls_certificate_verify_peers2(ts, &vstatus) == 0 && vstatus == 0;
+			/* against the trust list of tls.client_ca (HTTPS_MEM_TRUST);
+			 * once per connection: the certificate cannot change on it */
+			struct conn_ctx *cc = gnutls_session_get_ptr(ts);
+			if (rq.client_cert && s->ca_pem && cc && cc->cert_state == 0) {
+				unsigned vstatus = 0;
+				cc->cert_state = gnutls_certificate_verify_peers2(ts, &vstatus) == 0 &&
+				    vstatus == 0 ? 1 : -1;
+			}
+			rq.client_cert_verified = rq.client_cert && cc && cc->cert_state == 1;
 		}
 	}
 	if (st->too_big) {

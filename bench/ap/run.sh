@@ -10,6 +10,12 @@
 # authenticated GETs of a 1 KiB pres-rules document on one kept-alive TLS
 # connection (HTTP Digest, the nonce reused with nc++). CLIENTS of them run in
 # parallel. Rounds alternate direct / via AP; the best round of each counts.
+# Also printed: CPU time per request of each presenced process (from
+# /proc/PID/stat), which does not depend on what else the machine runs.
+# Note: curl answers a fresh 401 per URL (libcurl does not reuse a Digest
+# nonce across transfers), so every request is 401 + authenticated retry on
+# both paths; through the AP the 401 comes from the AP, the AS sees only the
+# authenticated request.
 # Needs a build in build/ (./scripts/build.sh build).
 set -eu
 cd "$(dirname "$0")/../.."
@@ -56,7 +62,11 @@ for d in as ap; do
     --impu sip:alice@ims.example.com --k $K --opc $OPC >/dev/null
   "$B/presenced" -f -c "$T/$d/conf" > "$T/$d/log" 2>&1 &
   PIDS="$PIDS $!"
+  [ $d = as ] && AS_PID=$! || AP_PID=$!
 done
+cpu() { # CPU ticks (user+system) used so far by process $1
+  awk '{print $14 + $15}' "/proc/$1/stat"; }
+TCK=$(getconf CLK_TCK)
 for p in $AS_PORT $AP_PORT; do   # log_level warning: no "ready" line; wait for the ports
   i=0; until python3 -c "import socket; socket.create_connection(('127.0.0.1', $p), 1)" 2>/dev/null; do
     i=$((i+1)); [ $i -gt 100 ] && { echo "presenced did not start"; cat "$T"/*/log; exit 1; }; sleep 0.1; done
@@ -76,7 +86,8 @@ curl -sS --fail --cacert "$T/tls/ca.crt" --resolve "$H:$AS_PORT:127.0.0.1" --dig
   -X PUT -H 'Content-Type: application/auth-policy+xml' --data-binary @"$top_srcdir/tests/data/xcap/rfc5025-pres-rules.xml" \
   -o /dev/null "https://$H:$AS_PORT/$DOC"
 
-# one round: CLIENTS curl processes x REQS GETs; prints "requests/s ok_count"
+# one round: CLIENTS curl processes x REQS GETs;
+# prints "requests/s ok_count AS-CPU-us/request AP-CPU-us/request"
 round() { # $1 = port, $2 = keys
   i=0; pids=""
   while [ $i -lt "$CLIENTS" ]; do
@@ -84,6 +95,7 @@ round() { # $1 = port, $2 = keys
     while [ $r -lt "$REQS" ]; do echo "url = \"https://$H:$1/$DOC\"" >> "$T/cfg.$i"; echo 'output = "/dev/null"' >> "$T/cfg.$i"; r=$((r+1)); done
     i=$((i+1))
   done
+  c0as=$(cpu "$AS_PID"); c0ap=$(cpu "$AP_PID")
   t0=$(date +%s.%N)
   i=0
   while [ $i -lt "$CLIENTS" ]; do
@@ -93,16 +105,18 @@ round() { # $1 = port, $2 = keys
   done
   for p in $pids; do wait "$p" || true; done
   t1=$(date +%s.%N)
+  c1as=$(cpu "$AS_PID"); c1ap=$(cpu "$AP_PID")
   ok=$(cat "$T"/codes.* | grep -c '^200$' || true)
-  python3 -c "print('%.0f %d' % ($ok / ($t1 - $t0), $ok))"
+  python3 -c "print('%.0f %d %.0f %.0f' % ($ok / ($t1 - $t0), $ok,
+    1e6 * ($c1as - $c0as) / $TCK / max($ok, 1), 1e6 * ($c1ap - $c0ap) / $TCK / max($ok, 1)))"
 }
 echo "bench/ap: $CLIENTS clients x $REQS authenticated GETs per round, $ROUNDS rounds each (loopback, TLS both hops)"
 round "$AS_PORT" "$KD" >/dev/null; round "$AP_PORT" "$KA" >/dev/null    # warm-up
 best_d=0; best_a=0; n=1
 while [ $n -le "$ROUNDS" ]; do
-  set -- $(round "$AS_PORT" "$KD"); d=$1; dok=$2
-  set -- $(round "$AP_PORT" "$KA"); a=$1; aok=$2
-  echo "round $n: direct $d req/s ($dok ok), via AP $a req/s ($aok ok)"
+  set -- $(round "$AS_PORT" "$KD"); d=$1; dok=$2; das=$3
+  set -- $(round "$AP_PORT" "$KA"); a=$1; aok=$2; aas=$3; aap=$4
+  echo "round $n: direct $d req/s ($dok ok; AS CPU ${das} us/req) | via AP $a req/s ($aok ok; AS CPU ${aas} us/req, AP CPU ${aap} us/req)"
   [ "$d" -gt "$best_d" ] && best_d=$d
   [ "$a" -gt "$best_a" ] && best_a=$a
   n=$((n+1))
