@@ -102,6 +102,16 @@ CONF
   --impu sip:alice@ims.example.com --impu tel:+15550001 --k "$ALICE_K" --opc "$ALICE_OPC" >/dev/null
 "$PRESENCECTL" --db "$T/ap/ap.db" subscriber add --impi bob@ims.example.com \
   --impu sip:bob@ims.example.com --k "$BOB_K" --opc "$BOB_OPC" >/dev/null
+# configuration refusals: plain HTTP outside the trust domain, no upstream
+sed 's|upstream = "http://127.0.0.1:|upstream = "http://192.0.2.1:|' "$T/ap/ap.conf" > "$T/ap/bad1.conf"
+"$PRESENCED" -f -c "$T/ap/bad1.conf" > "$T/ap/bad1.log" 2>&1 && r=0 || r=$?
+expect_eq "plain-HTTP upstream outside ap.trust_domain: exit 78 (configuration)" "78" "$r"
+expect_match "... saying why" "plain HTTP upstream only to an IP address inside ap.trust_domain" "$T/ap/bad1.log"
+sed 's|upstream = "http://127.0.0.1:[0-9]*"||' "$T/ap/ap.conf" > "$T/ap/bad2.conf"
+"$PRESENCED" -t -c "$T/ap/bad2.conf" > "$T/ap/bad2.log" 2>&1 && r=0 || r=$?
+expect_eq "as { } without upstream: presenced -t fails (78)" "78" "$r"
+expect_match "... naming the option" "option 'upstream': every as \\{ \\} needs an upstream URL" "$T/ap/bad2.log"
+
 "$PRESENCED" -f -c "$T/ap/ap.conf" >"$T/ap/ap.log" 2>&1 &
 AP_PID=$!
 i=0
