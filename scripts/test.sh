@@ -12,6 +12,7 @@ if [ "${1:-}" = "--sanitizers" ]; then
   ./scripts/build.sh "$DIR" --enable-sanitizers
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export CK_DEFAULT_TIMEOUT=120   # instrumented code is several times slower
 else
   DIR=build
   ./scripts/build.sh "$DIR"
