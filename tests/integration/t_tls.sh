@@ -3,7 +3,7 @@
 # checked with openssl s_client: versions, cipher strength, fatal alerts,
 # resumption by session ID and ticket, lifetime, SNI certificates.
 . "$(dirname "$0")/lib.sh"
-PRES_TLS_SECTION='tls { session_lifetime = 3 ticket_rotation = 60 }'
+PRES_TLS_SECTION='tls { session_lifetime = 4 ticket_rotation = 60 }'
 PRES_SIP_ENABLED=false
 pres_config
 pres_start
@@ -41,7 +41,7 @@ sc -tls1_2 -sess_in "$T/s12" > "$T/o"
 expect_match "TLS 1.2 resumption with -sess_out/-sess_in" "^Reused, TLSv1.2" "$T/o"
 sc_out -tls1_2 -no_ticket -sess_out "$T/sid" > "$T/o"
 sc_out -tls1_3 -sess_out "$T/s13b" > "$T/o"
-sleep 5
+sleep 6
 sc -tls1_2 -no_ticket -sess_in "$T/sid" > "$T/o"
 expect_match "session ID past the configured lifetime: full handshake" "^New, TLSv1.2" "$T/o"
 sc -tls1_2 -sess_in "$T/s12" > "$T/o"
