@@ -43,6 +43,7 @@ struct wire {
 	struct gba_bsf *bsf;
 	struct psip *sip;
 	struct http_srv *xcap_srv, *bsf_srv;
+	_Atomic int64_t bsf_last_expire;   /* last purge of expired GBA state */
 	char gba_realm[300];
 	char xcap_root_uri[512];
 	struct ut_site *xcap_site;    /* the XCAP server as a Ut site */
@@ -596,10 +597,28 @@ static void bsf_handler(void *arg, const struct http_req *rq, struct http_resp *
 	struct wire *w = arg;
 	struct db *db = thread_db(w);
 	struct gba_bsf_response br;
+	int64_t now = pres_now();
 	memset(&br, 0, sizeof(br));
 	if (!db) {
 		text_resp(rs, 503, "storage unavailable\n");
 		return;
+	}
+	/* every first request of a known IMPI spends an AKA vector (SQN): the
+	 * same failure limiter as Ut guards the BSF */
+	int blocked = auth_rl_blocked(w->rl, rq->peer, now);
+	if (blocked > 0) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%d", blocked);
+		http_resp_header(rs, "Retry-After", ra);
+		text_resp(rs, 429, "too many failed authentications\n");
+		log_warnx("bsf: req=%lu peer=%s: refused, source blocked after repeated "
+		    "authentication failures (%ds left)", rq->id, rq->peer, blocked);
+		return;
+	}
+	int64_t last = w->bsf_last_expire;
+	if (now - last >= 60) {
+		w->bsf_last_expire = now;
+		db_gba_expire(db, now);
 	}
 	struct gba_bsf_request bq = {
 		.method = rq->method, .uri = rq->target,
@@ -609,6 +628,13 @@ static void bsf_handler(void *arg, const struct http_req *rq, struct http_resp *
 	};
 	gba_bsf_handle(w->bsf, db, &bq, &br);
 	rs->status = br.status;
+	if (br.status == 401 && bq.authorization && !strstr(bq.authorization, "nonce=\"\"")) {
+		if (auth_rl_fail(w->rl, rq->peer, now))
+			log_warnx("bsf: peer=%s blocked for %ds after repeated authentication failures",
+			    rq->peer, w->cfg->auth.fail_block);
+	} else if (br.status == 200) {
+		auth_rl_success(w->rl, rq->peer, now);
+	}
 	const char *ct = gba_bsf_response_header(&br, "Content-Type");
 	if (br.body)
 		http_resp_body(rs, ct ? ct : "application/octet-stream", br.body, br.body_len);
