@@ -39,8 +39,13 @@ put() {
   _u=$1 _url=$2 _ct=$3 _f=$4; shift 4
   x "$_u" PUT "$_url" -H "Content-Type: $_ct" --data-binary "@$_f" "$@"
 }
-# hdr NAME: the value of header NAME in the last response of $T/h
-hdr() { grep -i "^$1:" "$T/h" | tail -1 | cut -d' ' -f2- | tr -d '\r'; }
+# hdr NAME [FILE]: the value of header NAME in the last response of $T/h (or FILE)
+hdr() { grep -i "^$1:" "${2:-$T/h}" | tail -1 | cut -d' ' -f2- | tr -d '\r'; }
+# Several requests in one curl process (fewer process starts on a loaded
+# machine): "$(xc N)" expands to the per-transfer options of request N, whose
+# headers go to $T/h.N, body to $T/b.N, status to line N of stdout.
+xc() { printf "%s" "-sS --cacert $T/tls/ca.crt --resolve $XCAP_HOST:$XCAP_PORT:127.0.0.1 -D $T/h.$1 -o $T/b.$1 -w %{http_code}\\n --digest"; }
+nth() { sed -n "$1p" "$T/st"; }
 unchanged() { # URL ETAG FILE DESCRIPTION
   x "$A" GET "$1" >/dev/null
   expect_eq "$4: ETag unchanged" "$2" "$(hdr ETag)"
@@ -56,21 +61,27 @@ phase "document life cycle for every user AUID"
 lifecycle() { # AUID MIME V1 V2
   auid=$1 mime=$2 v1=$D/$3 v2=$D/$4
   u="$R/$auid/users/$ALICE/index"
-  expect_eq "$auid: PUT new document -> 201" 201 "$(put "$A" "$u" "$mime" "$v1")"
-  e1=$(hdr ETag)
+  rm -f "$T"/h.* "$T"/b.*
+  # shellcheck disable=SC2046
+  curl $(xc 1) -u "$A" -X PUT -H "Content-Type: $mime" --data-binary "@$v1" "$u" \
+    --next $(xc 2) -u "$A" "$u" \
+    --next $(xc 3) -u "$A" -X PUT -H "Content-Type: $mime" --data-binary "@$v2" "$u" \
+    --next $(xc 4) -u "$A" "$u" \
+    --next $(xc 5) -u "$A" -X DELETE "$u" \
+    --next $(xc 6) -u "$A" "$u" > "$T/st" || true
+  e1=$(hdr ETag "$T/h.1"); e2=$(hdr ETag "$T/h.3")
+  expect_eq "$auid: PUT new document -> 201" 201 "$(nth 1)"
   expect_match "$auid: 201 carries a strong ETag" '^"[^"]+"$' "$(printf '%s\n' "$e1" > "$T/e"; echo "$T/e")"
-  expect_eq "$auid: GET -> 200" 200 "$(x "$A" GET "$u")"
-  expect_eq "$auid: GET returns the stored bytes" same "$(same_file "$v1" "$T/b")"
-  expect_eq "$auid: GET Content-Type" "$mime" "$(hdr Content-Type)"
-  expect_eq "$auid: GET ETag = PUT ETag" "$e1" "$(hdr ETag)"
-  expect_eq "$auid: PUT replacement -> 200" 200 "$(put "$A" "$u" "$mime" "$v2")"
-  e2=$(hdr ETag)
+  expect_eq "$auid: GET -> 200" 200 "$(nth 2)"
+  expect_eq "$auid: GET returns the stored bytes" same "$(same_file "$v1" "$T/b.2")"
+  expect_eq "$auid: GET Content-Type" "$mime" "$(hdr Content-Type "$T/h.2")"
+  expect_eq "$auid: GET ETag = PUT ETag" "$e1" "$(hdr ETag "$T/h.2")"
+  expect_eq "$auid: PUT replacement -> 200" 200 "$(nth 3)"
   [ -n "$e2" ] && [ "$e2" != "$e1" ] && r=new || r="old/empty ($e1 / $e2)"
   expect_eq "$auid: replacement gets a new ETag" new "$r"
-  x "$A" GET "$u" >/dev/null
-  expect_eq "$auid: GET returns the replacement" same "$(same_file "$v2" "$T/b")"
-  expect_eq "$auid: DELETE -> 200" 200 "$(x "$A" DELETE "$u")"
-  expect_eq "$auid: GET after DELETE -> 404" 404 "$(x "$A" GET "$u")"
+  expect_eq "$auid: GET returns the replacement" same "$(same_file "$v2" "$T/b.4")"
+  expect_eq "$auid: DELETE -> 200" 200 "$(nth 5)"
+  expect_eq "$auid: GET after DELETE -> 404" 404 "$(nth 6)"
 }
 lifecycle pres-rules application/auth-policy+xml pres-rules.xml pres-rules-v2.xml
 lifecycle org.openmobilealliance.pres-rules application/auth-policy+xml oma-pres-rules.xml oma-pres-rules-v2.xml
@@ -269,22 +280,29 @@ for auid in pres-rules org.openmobilealliance.pres-rules resource-lists rls-serv
     org.openmobilealliance.xcap-directory; do
   doc=index; [ $auid = org.openmobilealliance.xcap-directory ] && doc=directory.xml
   u="$R/$auid/users/$BOB/$doc"
+  miss="$R/$auid/users/$BOB/no-such-doc"
   expect_eq "$auid: bob's document exists (setup)" 200 "$(x "$B" GET "$u")"
   be=$(hdr ETag); cp "$T/b" "$T/bob.before"
-  st1=$(x "$A" GET "$u"); cp "$T/b" "$T/exist.b"; et1=$(hdr ETag); ct1=$(hdr Content-Type)
-  st2=$(x "$A" GET "$R/$auid/users/$BOB/no-such-doc"); et2=$(hdr ETag); ct2=$(hdr Content-Type)
-  expect_eq "$auid: alice GET bob's existing document -> 403" 403 "$st1"
-  expect_eq "$auid: alice GET bob's missing document -> 403" 403 "$st2"
-  expect_eq "$auid: existing and missing look the same (body)" same "$(same_file "$T/exist.b" "$T/b")"
-  expect_eq "$auid: existing and missing look the same (headers)" "$et1|$ct1" "$et2|$ct2"
-  expect_eq "$auid: no ETag leaked" "" "$et1"
-  expect_eq "$auid: alice PUT on bob's document -> 403" 403 "$(put "$A" "$u" $CT_RL "$D/resource-lists.xml")"
-  expect_eq "$auid: alice PUT on bob's missing document -> 403" 403 "$(put "$A" "$R/$auid/users/$BOB/no-such-doc" $CT_RL "$D/resource-lists.xml")"
-  expect_eq "$auid: alice DELETE of bob's document -> 403" 403 "$(x "$A" DELETE "$u")"
-  expect_eq "$auid: alice element GET in bob's document -> 403" 403 "$(x "$A" GET "$u/~~/*")"
-  x "$B" GET "$u" >/dev/null
-  expect_eq "$auid: bob's document unchanged (ETag)" "$be" "$(hdr ETag)"
-  expect_eq "$auid: bob's document unchanged (content)" same "$(same_file "$T/bob.before" "$T/b")"
+  rm -f "$T"/h.* "$T"/b.*
+  # shellcheck disable=SC2046
+  curl $(xc 1) -u "$A" "$u" --next $(xc 2) -u "$A" "$miss" \
+    --next $(xc 3) -u "$A" -X PUT -H "Content-Type: $CT_RL" --data-binary "@$D/resource-lists.xml" "$u" \
+    --next $(xc 4) -u "$A" -X PUT -H "Content-Type: $CT_RL" --data-binary "@$D/resource-lists.xml" "$miss" \
+    --next $(xc 5) -u "$A" -X DELETE "$u" \
+    --next $(xc 6) -u "$A" "$u/~~/*" \
+    --next $(xc 7) -u "$B" "$u" > "$T/st" || true
+  expect_eq "$auid: alice GET bob's existing document -> 403" 403 "$(nth 1)"
+  expect_eq "$auid: alice GET bob's missing document -> 403" 403 "$(nth 2)"
+  expect_eq "$auid: existing and missing look the same (body)" same "$(same_file "$T/b.1" "$T/b.2")"
+  expect_eq "$auid: existing and missing look the same (headers)" \
+    "$(hdr ETag "$T/h.1")|$(hdr Content-Type "$T/h.1")" "$(hdr ETag "$T/h.2")|$(hdr Content-Type "$T/h.2")"
+  expect_eq "$auid: no ETag leaked" "" "$(hdr ETag "$T/h.1")"
+  expect_eq "$auid: alice PUT on bob's document -> 403" 403 "$(nth 3)"
+  expect_eq "$auid: alice PUT on bob's missing document -> 403" 403 "$(nth 4)"
+  expect_eq "$auid: alice DELETE of bob's document -> 403" 403 "$(nth 5)"
+  expect_eq "$auid: alice element GET in bob's document -> 403" 403 "$(nth 6)"
+  expect_eq "$auid: bob's document unchanged (ETag)" "$be" "$(hdr ETag "$T/h.7")"
+  expect_eq "$auid: bob's document unchanged (content)" same "$(same_file "$T/bob.before" "$T/b.7")"
 done
 expect_eq "alice with X-3GPP-Intended-Identity: bob -> 403" 403 "$(x "$A" GET "$R/pres-rules/users/$BOB/index" -H "X-3GPP-Intended-Identity: \"$BOB\"")"
 # alice's second IMPU
