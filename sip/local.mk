@@ -3,7 +3,8 @@
 noinst_LIBRARIES += sip/libsip.a
 sip_libsip_a_SOURCES = sip/psip.h sip/psip_int.h sip/psip_util.c \
 	sip/psip_agent.c sip/psip_auth.c sip/psip_publish.c \
-	sip/psip_subscribe.c sip/psip_body.c
+	sip/psip_subscribe.c sip/psip_body.c sip/psip_rls.c sip/psip_filter.c \
+	sip/psip_xcapdiff.c
 sip_libsip_a_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS) $(XML2_CFLAGS) $(CRYPTO_CFLAGS)
 
 check_PROGRAMS += tests/unit/check_sip

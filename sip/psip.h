@@ -79,6 +79,10 @@ struct psip_cfg {
 	unsigned max_body;
 	/** sofia-sip log level 0..9 for tport/nta debugging (default 0). */
 	int sofia_log_level;
+	/** Resource list subscriptions (RFC 4662): changes of the members
+	 *  within this window (milliseconds) go out in one NOTIFY per list
+	 *  subscription (default 1000). */
+	unsigned rls_throttle_ms;
 };
 
 /**
