@@ -14,6 +14,13 @@ tests_unit_check_sip_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SOFIA_CFLAGS)
 tests_unit_check_sip_LDADD = sip/libsip.a server/libbase.a $(SOFIA_LIBS) \
 	$(CRYPTO_LIBS) $(CHECK_LIBS)
 
+check_PROGRAMS += tests/unit/check_rls
+TESTS += tests/unit/check_rls
+tests_unit_check_rls_SOURCES = tests/unit/check_rls.c
+tests_unit_check_rls_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SOFIA_CFLAGS) $(XML2_CFLAGS)
+tests_unit_check_rls_LDADD = sip/libsip.a presence/libpresence.a auth/libauth.a db/libdb.a server/libbase.a \
+	$(SOFIA_LIBS) $(XML2_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) $(CHECK_LIBS) -lpthread
+
 # End-to-end: tests/sip/run.sh starts psip-harness on loopback with a temp
 # database and drives it with sipp scenarios and a Perl Net::SIP watcher.
 check_PROGRAMS += tests/sip/psip-harness

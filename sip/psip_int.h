@@ -366,6 +366,24 @@ typedef int (*psip_doc_get_cb)(void *arg, const char *auid, const char *xui,
 int psip_rls_expand(const char *rls_doc, size_t len, const char *service_uri,
     psip_doc_get_cb get, void *arg, struct psip_rls_list *out);
 void psip_rls_list_clear(struct psip_rls_list *l);
+/** One resource of a list NOTIFY (fields borrowed). state: enum
+ *  pres_rlmi_state; body: the member's presence document (active only). */
+struct psip_rls_part {
+	const char *uri, *name, *inst;
+	int state;
+	const char *reason;
+	const char *body;
+	size_t len;
+};
+/**
+ * Builds a list NOTIFY body: multipart/related (random boundary) whose root
+ * part is the RLMI document (list @p list_uri, @p version, full or partial
+ * state) and one application/pidf+xml part per active resource with a body
+ * (Content-ID "<inst>@<domain>"). *@p body and *@p ctype are malloc'd
+ * (caller frees).
+ */
+int psip_rls_body(const char *list_uri, unsigned version, int full, const char *name,
+    const struct psip_rls_part *r, size_t n, const char *domain, char **body, char **ctype);
 /** Splits an XCAP URI ".../<auid>/users/<xui>/<doc>[/~~/<sel>]" (absolute
  *  or relative): decoded parts into the buffers (doc/sel may be ""). */
 int psip_xcap_uri_split(const char *uri, char *root, size_t root_size, char *auid,

@@ -410,6 +410,10 @@ load_doc(struct xctx *c, const char *xui, const char *name)
 		d = xmlReadMemory(dd.content, (int)dd.len, NULL, NULL,
 		    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 		db_doc_clear(&dd);
+		if (d && d->intSubset) {
+			xmlFreeDoc(d);
+			d = NULL;
+		}
 	}
 	add_dep(c->out, xui);
 	c->docs[c->n_docs].key = strdup(key);
@@ -559,6 +563,10 @@ psip_rls_expand(const char *rls_doc, size_t len, const char *service_uri,
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (d == NULL)
 		return PRES_EINVAL;
+	if (d->intSubset != NULL) {	/* no DTDs, no entities */
+		xmlFreeDoc(d);
+		return PRES_EINVAL;
+	}
 	root = xmlDocGetRootElement(d);
 	memset(&c, 0, sizeof(c));
 	c.get = get;
@@ -1172,43 +1180,89 @@ filtered(const struct psip_ext *x, const char *body, size_t *len)
 	return out;
 }
 
-static int
-list_body(struct psip_ext *x, struct psip_ext_body *b)
+int
+psip_rls_body(const char *list_uri, unsigned version, int full, const char *name,
+    const struct psip_rls_part *r, size_t n, const char *domain, char **body, char **ctype)
 {
-	struct psip_sub *s = x->s;
 	struct pres_rlmi_resource *res = NULL;
 	struct pres_rlmi_instance *inst = NULL;
 	struct pres_mime_part *parts = NULL;
 	char (*cids)[64] = NULL;
-	char **owned = NULL;
-	char *rlmi = NULL, *out = NULL, *ctype = NULL;
+	char *rlmi = NULL;
 	char root_cid[64], boundary[48], tag[33];
-	size_t rlmi_len = 0, out_len = 0, i, k = 0, np = 1;
+	size_t rlmi_len = 0, out_len = 0, i, np = 1;
+	int rc = PRES_ENOMEM;
+
+	*body = *ctype = NULL;
+	res = calloc(n + 1, sizeof(*res));
+	inst = calloc(n + 1, sizeof(*inst));
+	parts = calloc(n + 1, sizeof(*parts));
+	cids = calloc(n + 1, sizeof(*cids));
+	if (!res || !inst || !parts || !cids)
+		goto done;
+	for (i = 0; i < n; i++) {
+		res[i].uri = r[i].uri;
+		res[i].name = r[i].name && *r[i].name ? r[i].name : NULL;
+		res[i].instances = &inst[i];
+		res[i].n_instances = 1;
+		inst[i].id = r[i].inst;
+		inst[i].state = r[i].state;
+		inst[i].reason = r[i].reason;
+		if (r[i].body && r[i].state == PRES_RLMI_ACTIVE) {
+			snprintf(cids[i], sizeof(cids[i]), "%s@%s", r[i].inst, domain);
+			inst[i].cid = cids[i];
+			parts[np].cid = cids[i];
+			parts[np].content_type = PSIP_CT_PIDF;
+			parts[np].body = r[i].body;
+			parts[np].len = r[i].len;
+			np++;
+		}
+	}
+	if ((rc = pres_rlmi_build(list_uri, version, full, name, res, n, &rlmi, &rlmi_len)) != PRES_OK)
+		goto done;
+	snprintf(root_cid, sizeof(root_cid), "rlmi-%u@%s", version, domain);
+	parts[0].cid = root_cid;
+	parts[0].content_type = PRES_MIME_RLMI;
+	parts[0].body = rlmi;
+	parts[0].len = rlmi_len;
+	if ((rc = psip_etag_new(tag, sizeof(tag))) != PRES_OK)
+		goto done;
+	snprintf(boundary, sizeof(boundary), "rls-%s", tag);
+	rc = pres_multipart_build(boundary, root_cid, PRES_MIME_RLMI, parts, np, body, &out_len,
+	    ctype);
+done:
+	free(cids);
+	free(parts);
+	free(inst);
+	free(res);
+	free(rlmi);
+	return rc;
+}
+
+static int
+list_body(struct psip_ext *x, struct psip_ext_body *b)
+{
+	struct psip_sub *s = x->s;
+	struct psip_rls_part *parts = NULL;
+	char **owned = NULL;
+	size_t i, k = 0;
 	int full = x->full, rc = PRES_ENOMEM;
 
-	if (x->n) {
-		res = calloc(x->n, sizeof(*res));
-		inst = calloc(x->n, sizeof(*inst));
-		parts = calloc(x->n + 1, sizeof(*parts));
-		cids = calloc(x->n, sizeof(*cids));
-		owned = calloc(x->n, sizeof(*owned));
-		if (!res || !inst || !parts || !cids || !owned)
-			goto done;
-	} else if ((parts = calloc(1, sizeof(*parts))) == NULL)
+	if (x->n && ((parts = calloc(x->n, sizeof(*parts))) == NULL ||
+	    (owned = calloc(x->n, sizeof(*owned))) == NULL))
 		goto done;
 	for (i = 0; i < x->n; i++) {
 		struct rls_member *m = x->m[i];
+		struct psip_rls_part *pt = &parts[k];
 		if (!full && !m->changed)
 			continue;
 		m->changed = 0;
-		res[k].uri = m->uri;
-		res[k].name = m->name[0] ? m->name : NULL;
-		res[k].instances = &inst[k];
-		res[k].n_instances = 1;
-		inst[k].id = m->inst;
+		pt->uri = m->uri;
+		pt->name = m->name;
+		pt->inst = m->inst;
 		if (!m->local) {
-			inst[k].state = PRES_RLMI_TERMINATED;
-			inst[k].reason = "noresource";
+			pt->state = PRES_RLMI_TERMINATED;
+			pt->reason = "noresource";
 		} else {
 			struct psip_round *r = rc_get(x->p, m->uri);
 			enum psip_decision dec = r ? psip_round_decide(r, s->watcher, s->anonymous) :
@@ -1217,45 +1271,26 @@ list_body(struct psip_ext *x, struct psip_ext_body *b)
 			switch (dec) {
 			case PSIP_DEC_ALLOW:
 			case PSIP_DEC_POLITE_BLOCK:
-				inst[k].state = PRES_RLMI_ACTIVE;
+				pt->state = PRES_RLMI_ACTIVE;
 				body = psip_round_body(r, s);
-				if (body && (owned[k] = filtered(x, body, &parts[np].len)) != NULL) {
-					snprintf(cids[k], sizeof(cids[k]), "%s@%s", m->inst,
-					    x->p->home_domain);
-					inst[k].cid = cids[k];
-					parts[np].cid = cids[k];
-					parts[np].content_type = PSIP_CT_PIDF;
-					parts[np].body = owned[k];
-					np++;
-				}
+				if (body && (owned[k] = filtered(x, body, &pt->len)) != NULL)
+					pt->body = owned[k];
 				break;
 			case PSIP_DEC_CONFIRM:
-				inst[k].state = PRES_RLMI_PENDING;
+				pt->state = PRES_RLMI_PENDING;
 				break;
 			default:
-				inst[k].state = PRES_RLMI_TERMINATED;
-				inst[k].reason = "rejected";
+				pt->state = PRES_RLMI_TERMINATED;
+				pt->reason = "rejected";
 				break;
 			}
 		}
 		k++;
 	}
-	if (pres_rlmi_build(s->presentity, x->version, full, x->list.name[0] ? x->list.name : NULL,
-	    res, k, &rlmi, &rlmi_len) != PRES_OK)
+	rc = psip_rls_body(s->presentity, x->version, full, x->list.name[0] ? x->list.name : NULL,
+	    parts, k, x->p->home_domain, &b->body, &b->ctype);
+	if (rc != PRES_OK)
 		goto done;
-	snprintf(root_cid, sizeof(root_cid), "rlmi-%u@%s", x->version, x->p->home_domain);
-	parts[0].cid = root_cid;
-	parts[0].content_type = PRES_MIME_RLMI;
-	parts[0].body = rlmi;
-	parts[0].len = rlmi_len;
-	if (psip_etag_new(tag, sizeof(tag)) != PRES_OK)
-		goto done;
-	snprintf(boundary, sizeof(boundary), "rls-%s", tag);
-	if (pres_multipart_build(boundary, root_cid, PRES_MIME_RLMI, parts, np, &out, &out_len,
-	    &ctype) != PRES_OK)
-		goto done;
-	b->body = out;
-	b->ctype = ctype;
 	b->require = "eventlist";
 	x->version++;
 	x->full = 0;
@@ -1264,16 +1299,11 @@ list_body(struct psip_ext *x, struct psip_ext_body *b)
 		x->version_reserved = x->version + RLS_VER_RESERVE;
 		psip_sub_store(s);
 	}
-	rc = PRES_OK;
 done:
 	for (i = 0; owned && i < x->n; i++)
 		free(owned[i]);
 	free(owned);
-	free(cids);
 	free(parts);
-	free(inst);
-	free(res);
-	free(rlmi);
 	return rc;
 }
 

@@ -99,7 +99,7 @@ parse_list(struct psip_xd *x, const char *body, size_t len)
 		return PRES_ETOOBIG;
 	d = xmlReadMemory(body, (int)len, NULL, NULL,
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (d == NULL || xmlDocGetRootElement(d) == NULL) {
+	if (d == NULL || d->intSubset != NULL || xmlDocGetRootElement(d) == NULL) {
 		xmlFreeDoc(d);
 		return PRES_EINVAL;
 	}
