@@ -467,6 +467,7 @@ cfg_copy(struct psip *p, const struct psip_cfg *cfg)
 	p->block_policy = cfg->block_policy;
 	p->max_body = cfg->max_body ? cfg->max_body : 65536;
 	p->sofia_log_level = cfg->sofia_log_level;
+	p->no_rules_policy = cfg->no_rules_policy;
 	return PRES_OK;
 }
 
