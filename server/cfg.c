@@ -18,6 +18,8 @@ static cfg_opt_t sip_opts[] = {
 	CFG_INT("max_expires", 7200, CFGF_NONE),
 	CFG_INT("default_expires", 3600, CFGF_NONE),
 	CFG_STR("notify_failure", "terminate", CFGF_NONE),
+	CFG_STR("no_pres_rules", "confirm", CFGF_NONE),
+	CFG_STR("blocked", "reject", CFGF_NONE),
 	CFG_END()
 };
 
@@ -142,6 +144,8 @@ static const struct vrule vrules[] = {
 	{ "sip", "trusted_peers", V_ADDRS, 0, 0, { 0 } },
 	{ "sip", "untrusted", V_ENUM, 0, 0, { "challenge", "refuse" } },
 	{ "sip", "notify_failure", V_ENUM, 0, 0, { "terminate", "retry" } },
+	{ "sip", "no_pres_rules", V_ENUM, 0, 0, { "confirm", "block", "allow" } },
+	{ "sip", "blocked", V_ENUM, 0, 0, { "reject", "terminate" } },
 	{ "sip", "min_expires", V_RANGE, 1, 86400, { 0 } },
 	{ "sip", "max_expires", V_RANGE, 1, 604800, { 0 } },
 	{ "sip", "default_expires", V_RANGE, 1, 604800, { 0 } },
@@ -407,6 +411,20 @@ struct pres_cfg *pres_cfg_load(const char *file)
 	else if (strcmp(cfg_getstr(s, "notify_failure"), "retry")) {
 		bad(s, "notify_failure", "must be terminate or retry");
 		goto fail;
+	}
+	{
+		const char *v = cfg_getstr(s, "no_pres_rules");
+		c->sip.no_pres_rules = !strcmp(v, "block") ? 1 : !strcmp(v, "allow") ? 2 : 0;
+		if (c->sip.no_pres_rules == 0 && strcmp(v, "confirm")) {
+			bad(s, "no_pres_rules", "must be confirm, block or allow");
+			goto fail;
+		}
+		v = cfg_getstr(s, "blocked");
+		c->sip.blocked_terminate = !strcmp(v, "terminate");
+		if (!c->sip.blocked_terminate && strcmp(v, "reject")) {
+			bad(s, "blocked", "must be reject or terminate");
+			goto fail;
+		}
 	}
 	if (get_range(s, "min_expires", 1, 86400, &c->sip.min_expires) ||
 	    get_range(s, "max_expires", 1, 7 * 86400, &c->sip.max_expires) ||

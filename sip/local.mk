@@ -30,3 +30,11 @@ tests_sip_psip_harness_LDADD = sip/libsip.a presence/libpresence.a auth/libauth.
 	server/libbase.a $(SOFIA_LIBS) $(XML2_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
 TESTS += tests/sip/run.sh
 EXTRA_DIST += tests/sip
+
+# Authorization decisions (default policy, external-list) on an in-memory db.
+check_PROGRAMS += tests/unit/check_sip_policy
+TESTS += tests/unit/check_sip_policy
+tests_unit_check_sip_policy_SOURCES = tests/unit/check_sip_policy.c
+tests_unit_check_sip_policy_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(SOFIA_CFLAGS) $(XML2_CFLAGS)
+tests_unit_check_sip_policy_LDADD = sip/libsip.a presence/libpresence.a auth/libauth.a db/libdb.a \
+	server/libbase.a $(SOFIA_LIBS) $(XML2_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) $(CHECK_LIBS) -lpthread

@@ -475,6 +475,7 @@ cfg_copy(struct psip *p, const struct psip_cfg *cfg)
 	p->max_body = cfg->max_body ? cfg->max_body : 65536;
 	p->rls_throttle_ms = cfg->rls_throttle_ms ? cfg->rls_throttle_ms : 1000;
 	p->sofia_log_level = cfg->sofia_log_level;
+	p->no_rules_policy = cfg->no_rules_policy;
 	return PRES_OK;
 }
 

@@ -224,6 +224,7 @@ struct psip {
 	int block_policy;
 	unsigned max_body;
 	int sofia_log_level;
+	int no_rules_policy;
 
 	/* thread and mailbox */
 	pthread_t thread;
@@ -422,6 +423,8 @@ enum psip_decision psip_body_decide(struct psip *p, const char *presentity,
 struct psip_round;
 struct psip_round *psip_round_new(struct psip *p, const char *presentity);
 void psip_round_free(struct psip_round *r);
+/** 1 if @p uri is the round's presentity or another IMPU of its subscriber. */
+int psip_round_owns(const struct psip_round *r, const char *uri);
 /** pres-rules decision for a watcher within a round. */
 enum psip_decision psip_round_decide(struct psip_round *r, const char *watcher, int anonymous);
 /** Body for a watcher; borrowed until psip_round_free. NULL = no body. */

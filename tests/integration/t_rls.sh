@@ -5,9 +5,9 @@
 # Net::SIP packets). Skipped (77) without Net::SIP.
 . "$(dirname "$0")/lib.sh"
 perl -MNet::SIP -e1 2>/dev/null || { echo "Net::SIP not installed: skip"; exit 77; }
-pres_config
 # identities by P-Asserted-Identity from the test client on 127.0.0.1
-sed -i 's/^  min_expires = 10$/  min_expires = 10\n  trusted_peers = {"127.0.0.1"}/' "$T/presenced.conf"
+PRES_SIP_EXTRA='trusted_peers = {"127.0.0.1"}'
+pres_config
 pres_provision
 for u in carol dave; do
   "$PRESENCECTL" --db "$T/presenced.db" subscriber add --impi $u@ims.example.com \
