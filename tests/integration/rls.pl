@@ -36,7 +36,7 @@ sub ua {
 sub request {
     my ($ua, $method, %o) = @_;
     my $ruri = $o{ruri};
-    my $cid = $o{call_id} || sprintf('%s-%d-%d@rls', $ua->{user}, $$, ++$ua->{n});
+    my $cid = $o{call_id} || sprintf('%s-%d-%d-%d@rls', $ua->{user}, $$, $ua->{port}, ++$ua->{n});
     my $cseq = $ua->{cseq}++;
     my $body = $o{body} // '';
     my @h = (
@@ -299,6 +299,42 @@ request($alice, 'SUBSCRIBE', ruri => $list_uri, call_id => $lcid, to_tag => $lta
 $r = wait_for($alice, sub { my $p = shift; $p->is_request && $p->method eq 'NOTIFY'
     && $p->get_header('call-id') eq $lcid && ($p->get_header('subscription-state') // '') =~ /terminated/ }, 4);
 ok($r, 'unsubscribe: terminated NOTIFY');
+
+# ---- restart: list, xcap-diff and filtered subscriptions survive -------------
+if ($ENV{PRES_PID}) {
+    my $a2 = ua('alice');
+    my $l2 = request($a2, 'SUBSCRIBE', ruri => $list_uri, expires => 600,
+        extra => ['Supported: eventlist']);
+    $r = wait_for($a2, notify_in($l2, qr/fullState="true"/));
+    my ($v0) = $r ? body_of($r) =~ /version="(\d+)"/ : (undef);
+    ok(defined $v0, 'second list subscription before the restart');
+    kill 'TERM', $ENV{PRES_PID};
+    for (1 .. 50) { last unless kill 0, $ENV{PRES_PID}; sleep 0.1 }
+    ok(!kill(0, $ENV{PRES_PID}), 'presenced stopped');
+    my $ready = sub { open(my $fh, '<', $ENV{LOG}) or return 0; my $c = () = join('', <$fh>) =~ /ready/g; $c };
+    my $before = $ready->();
+    system("$ENV{PRESENCED} -f -c $ENV{CONF} >>$ENV{LOG} 2>&1 & echo \$! >$tmp/newpid");
+    for (1 .. 100) { last if $ready->() > $before; sleep 0.1 }
+    ok($ready->() > $before, 'presenced restarted');
+    $r = wait_for($a2, notify_in($l2, qr/fullState="true"/), 5);
+    $b = $r ? body_of($r) : '';
+    my ($v1) = $b =~ /version="(\d+)"/;
+    ok($r && defined $v1 && $v1 > $v0 && $b =~ /sip:dave/ && $b =~ /bob-second/,
+        "after the restart: full-state list NOTIFY in the stored dialog, version $v0 -> " . ($v1 // '?'));
+    $r = wait_for($xd, notify_in($xcid, qr/\Q$rl_etag\E/), 5);
+    ok($r, 'after the restart: xcap-diff full state with the current ETag');
+    $r = wait_for($alice, notify_in($fcid), 5);
+    $b = $r ? body_of($r) : '';
+    ok($r && $b =~ /<basic>open/ && $b !~ /bob-second/, 'after the restart: the filter still applies');
+    $cid = request($bob, 'PUBLISH', ruri => "sip:bob\@$dom", expires => 600,
+        ctype => 'application/pidf+xml', body => pidf('bob', 'bob-third'));
+    $r = wait_for($a2, notify_in($l2, qr/bob-third/), 4);
+    ok($r && body_of($r) =~ /fullState="false"/, 'after the restart: partial NOTIFY on a change');
+    ($st, my $new) = xput('alice', 'resource-lists', "sip:alice\@$dom", 'application/resource-lists+xml',
+        lists(qw(bob carol dave)));
+    $r = wait_for($xd, notify_in($xcid, qr/previous-etag="\Q$rl_etag\E"/), 2);
+    ok($r && body_of($r) =~ /new-etag="\Q$new\E"/, 'after the restart: xcap-diff change NOTIFY');
+}
 
 print "rls.pl: $n checks, $fails failed\n";
 exit($fails ? 1 : 0);

@@ -14,9 +14,13 @@ for u in carol dave; do
     --impu sip:$u@ims.example.com --password $u-secret >/dev/null
 done
 pres_start
+# rls.pl restarts presenced itself (PRES_PID, PRESENCED, CONF, LOG) to keep
+# its sockets open across the restart; the new process id is in $T/newpid
 SIP_PORT=$SIP_PORT XCAP_PORT=$XCAP_PORT XCAP_HOST=$XCAP_HOST CA="$T/tls/ca.crt" \
-  XROOT=$(XROOT) TMP="$T" perl "$top_srcdir/tests/integration/rls.pl" >"$T/rls.out" 2>&1 || true
+  XROOT=$(XROOT) TMP="$T" PRES_PID=$PID PRESENCED="$PRESENCED" CONF="$T/presenced.conf" \
+  LOG="$T/presenced.log" perl "$top_srcdir/tests/integration/rls.pl" >"$T/rls.out" 2>&1 || true
 cat "$T/rls.out"
+if [ -s "$T/newpid" ]; then wait "$PID" 2>/dev/null || true; PID=$(cat "$T/newpid"); fi
 CHECKS=$(grep -c -E '^(ok|FAIL) - ' "$T/rls.out" || true)
 FAILS=$(grep -c '^FAIL - ' "$T/rls.out" || true)
 [ "$CHECKS" -gt 0 ] || { CHECKS=1; FAILS=1; echo "FAIL - rls.pl ran no check"; }
