@@ -32,6 +32,7 @@ my $seq = 0;
 my (%resp, %etag, %ttag);           # Call-ID -> status; member -> etag; Call-ID -> to-tag
 my ($notifies, $updates, $bytes, %initial, $counting) = (0, 0, 0);
 my %pubcid;                        # Call-ID of a PUBLISH -> member
+my %seen;                          # "Call-ID CSeq" of NOTIFYs already counted
 my %ftag;                          # Call-ID -> our From tag (dialog)
 my %msg;                           # Call-ID -> last request sent (for retransmission)
 
@@ -81,6 +82,7 @@ sub pump {
             $s->send("SIP/2.0 200 OK\r\n" . join("\r\n", @via, $from, $to, "Call-ID: $cid", $cseq)
                 . "\r\nContent-Length: 0\r\n\r\n");
             $initial{$cid} = 1;
+            next if $seen{"$cid $cseq"}++;	# a retransmission (our 200 came late)
             if ($counting) {
                 $notifies++;
                 $bytes += length($buf);
@@ -114,19 +116,25 @@ sub publish {
     $pubcid{$cid} = $m;
 }
 
-# Sends requests with at most $window outstanding; returns their Call-IDs.
+# Sends requests with at most $window outstanding (unanswered ones are
+# retransmitted after a second, same branch); returns their Call-IDs.
 sub paced {
     my ($n, $mk) = @_;
-    my @cids;
-    my $window = 100;
+    my (@cids, %at);
+    my $window = 50;
+    my $open = sub {
+        my $lo = $#cids - 4 * $window;
+        return grep { !exists $resp{$_} } @cids[($lo > 0 ? $lo : 0) .. $#cids];
+    };
     for my $i (0 .. $n - 1) {
-        while (grep({ !exists $resp{$_} } @cids[($#cids - $window + 1 > 0 ? $#cids - $window + 1 : 0) .. $#cids]) >= $window) {
-            pump(0.05) or last;
+        while ((my @o = $open->()) >= $window) {
+            pump(0.05);
+            for (@o) { if (time() - $at{$_} > 1) { $s->send($msg{$_}); $at{$_} = time() } }
         }
         push @cids, $mk->($i);
+        $at{$cids[-1]} = time();
     }
-    # UDP: retransmit what was not answered (same branch: a retransmission)
-    for my $try (1 .. 10) {
+    for my $try (1 .. 30) {
         my @miss = grep { !exists $resp{$_} } @cids;
         last unless @miss;
         if ($try > 1) { $s->send($msg{$_}) for @miss }
@@ -156,7 +164,7 @@ sub measure {
         publish($k % $M, "$label-$k");
     }
     my $tp = time();
-    my $end = $tp + $throttle + 0.5;
+    my $end = $tp + $throttle + 3;	# backlog: NOTIFYs still in flight
     while (time() < $end) { pump(0.05) }
     my ($c1, $t1) = (cpu(), time());
     $counting = 0;
