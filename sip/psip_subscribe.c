@@ -536,7 +536,9 @@ check_event_accept(nta_incoming_t *irq, const sip_t *sip, enum psip_event *ev)
 	}
 	type = *ev == PSIP_EV_WINFO ? PSIP_CT_WINFO :
 	    *ev == PSIP_EV_XCAPDIFF ? PSIP_CT_XCAPDIFF : PSIP_CT_PIDF;
-	if (!psip_accept_admits(sip->sip_accept, type)) {
+	if (!psip_accept_admits(sip->sip_accept, type) &&
+	    /* a list subscriber (RFC 4662) may accept only multipart/related + RLMI */
+	    !(*ev == PSIP_EV_PRESENCE && psip_accept_admits(sip->sip_accept, "multipart/related"))) {
 		nta_incoming_treply(irq, SIP_406_NOT_ACCEPTABLE,
 		    SIPTAG_ACCEPT_STR(type), TAG_END());
 		nta_incoming_destroy(irq);

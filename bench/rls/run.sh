@@ -3,7 +3,7 @@
 # presence subscriptions, same presenced, same run, loopback only.
 #
 #   bench/rls/run.sh [MEMBERS LIST_SUBS PLAIN_WATCHERS RATE SECS]
-#   defaults:         100     1000      100            20   20
+#   defaults:         100     1000      100            20   15
 #
 # One list of MEMBERS members; LIST_SUBS list subscriptions (all by the
 # owner, as the default policy requires); then PLAIN_WATCHERS x MEMBERS
@@ -17,7 +17,7 @@
 set -eu
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 top_builddir=${top_builddir:-$top_srcdir/build}
-MEMBERS=${1:-100}; LIST_SUBS=${2:-1000}; PLAIN=${3:-100}; RATE=${4:-20}; SECS=${5:-20}
+MEMBERS=${1:-100}; LIST_SUBS=${2:-1000}; PLAIN=${3:-100}; RATE=${4:-20}; SECS=${5:-15}
 THROTTLE_MS=1000
 . "$top_srcdir/tests/integration/lib.sh"
 PRES_SIP_EXTRA="trusted_peers = {\"127.0.0.1\"} no_pres_rules = \"allow\" rls_throttle = $THROTTLE_MS"
