@@ -244,9 +244,19 @@ struct psip {
 	struct psip_pres *pres_hash[PSIP_HASH_SIZE];
 	struct psip_pub *pub_hash[PSIP_HASH_SIZE];
 	void *digest;                 /* digest engine context (psip_auth.c) */
+	su_timer_t *commit_timer;     /* ends the current write batch */
+	int db_batch;                 /* a write transaction is open */
 };
 
 /* psip_agent.c */
+/** Group commit: call before every database write. Opens a transaction
+ *  (if none is open) that psip_db_flush() commits PSIP_COMMIT_MS later, so
+ *  that one commit (and one WAL write of each page) covers every change of
+ *  that window. Without a transaction the write commits by itself. */
+#define PSIP_COMMIT_MS 5
+void psip_db_batch(struct psip *p);
+/** Commits the open write batch now (no-op without one). */
+void psip_db_flush(struct psip *p);
 uint32_t psip_hash(const char *s);
 void psip_stat_add(struct psip *p, size_t offset, int64_t delta);
 #define PSIP_STAT(p, field, d) psip_stat_add((p), offsetof(struct psip_stats, field), (d))

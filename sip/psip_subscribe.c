@@ -149,6 +149,7 @@ sub_save(struct psip_sub *s)
 	snprintf(extra, sizeof(extra), "anon=%d\nevid=%s\nwinfo_event=%s\nwinfo_version=%u\n",
 	    s->anonymous, s->event_id, s->winfo_event, (unsigned)s->winfo_version);
 	ds.extra = extra;
+	psip_db_batch(s->p);
 	rc = db_sub_put(s->p->db, &ds);
 	free(ds.dialog);
 	if (rc != PRES_OK)
@@ -314,6 +315,7 @@ sub_terminate(struct psip_sub *s, const char *reason, int notify)
 	s->dead = 1;
 	if (s->timer)
 		su_timer_reset(s->timer);
+	psip_db_batch(p);
 	db_sub_delete(p->db, s->id);
 	if (s->event == PSIP_EV_PRESENCE) {
 		pres_strlcpy(s->winfo_event, reason, sizeof(s->winfo_event));
@@ -857,6 +859,7 @@ load_one(const struct db_sub *ds, void *arg)
 	if (s->event == PSIP_EV_UNKNOWN || st < 0 || st == PSIP_ST_TERMINATED ||
 	    psip_dialog_parse(ds->dialog, &s->dlg) != PRES_OK) {
 		log_warnx("sip: stored subscription %s unusable, dropped", ds->id);
+		psip_db_batch(c->p);
 		db_sub_delete(c->p->db, ds->id);
 		psip_dialog_clear(&s->dlg);
 		free(s);
@@ -875,6 +878,7 @@ load_one(const struct db_sub *ds, void *arg)
 	s->decision = s->state == PSIP_ST_ACTIVE ? PSIP_DEC_ALLOW : PSIP_DEC_CONFIRM;
 	if (leg_restore(s) != PRES_OK) {
 		log_warnx("sip: dialog of subscription %s unusable, dropped", ds->id);
+		psip_db_batch(c->p);
 		db_sub_delete(c->p->db, ds->id);
 		psip_dialog_clear(&s->dlg);
 		free(s);
@@ -891,6 +895,7 @@ psip_subs_load(struct psip *p)
 	size_t i;
 	int n = 0, rc;
 
+	psip_db_batch(p);
 	rc = db_sub_expire(p->db, pres_now(), &n);
 	if (rc != PRES_OK)
 		return rc;
