@@ -748,6 +748,7 @@ psip_presentity_changed(struct psip *p, const char *presentity)
 	struct psip_round *r;
 	struct psip_sub *s, *next;
 
+	psip_round_invalidate(p, presentity);
 	if (pr == NULL)
 		return;
 	r = psip_round_new(p, presentity);
@@ -775,6 +776,7 @@ reauthorize(struct psip *p, const char *presentity, int notify_all)
 	struct psip_round *r;
 	struct psip_sub *s, *next;
 
+	psip_round_invalidate(p, presentity);
 	if (pr == NULL)
 		return;
 	r = psip_round_new(p, presentity);
@@ -945,8 +947,12 @@ psip_subs_free(struct psip *p)
 		struct psip_pres *pr, *next;
 		for (pr = p->pres_hash[i]; pr; pr = next) {
 			next = pr->hnext;
+			if (pr->round)
+				psip_round_invalidate(p, pr->uri);
 			free(pr);
 		}
 		p->pres_hash[i] = NULL;
 	}
+	memset(p->round_ring, 0, sizeof(p->round_ring));
+	p->round_next = 0;
 }

@@ -1,29 +1,35 @@
 #!/bin/bash
 # bench/sip/run.sh - SIP presence load: presenced against Kamailio 5.6's
-# presence modules, same sipp scenarios, same machine, same run, loopback
-# only, bounded in time (about 2-3 minutes).
+# presence modules with the same sipp scenarios, in the same run, on
+# loopback only, bounded in time (about 3 minutes; --quick: about 1).
 #
 #   bench/sip/run.sh [--quick] [--no-kamailio]
 #
-# Scenarios (UDP, sipp closed loop with a bounded number of calls in flight):
-#  publish    PUBLISH initial + remove per call (2 transactions), 50 presentities
-#  subscribe  SUBSCRIBE -> 200 + NOTIFY, unsubscribe -> 200 + NOTIFY (4 tx)
-#  fanout     one presentity, 1,000 watchers; each of 5 PUBLISHes must reach
-#             every watcher: NOTIFYs per second from the first to the last
-#  memory     RSS (presenced) / PSS summed over processes (Kamailio) before
-#             and after as many held subscriptions as fit in about a minute
-#             (at most 100,000)
-# Prints each figure for both servers and the ratio presenced / Kamailio
-# (for memory: Kamailio / presenced, so > 1 means presenced is better).
+# Both servers run side by side; each phase loads one, then the other.
+# Scenarios (UDP; sipp closed loop, at most 200 calls in flight):
+#  publish    per call an initial PUBLISH and its removal (2 transactions),
+#             50 presentities
+#  subscribe  per call SUBSCRIBE -> 200 + NOTIFY (with the document), then
+#             unsubscribe -> 200 + NOTIFY terminated (4 transactions)
+#  fanout     one presentity with 1,000 watchers; 5 presence changes, 1.5 s
+#             apart: NOTIFYs per second from the first to the last NOTIFY of
+#             a change (mean over the changes)
+#  memory     RSS (presenced) or PSS summed over its processes (Kamailio)
+#             before and after as many held subscriptions as fit in about a
+#             minute (at most 100,000)
+# For each: throughput and server CPU time per transaction (the CPU figure
+# is steadier on a shared machine), then the ratios presenced / Kamailio.
 #
-# Needs: a built presenced (build/ or $top_builddir), sipp, python3,
-# sqlite3, and for the baseline kamailio + kamailio-presence-modules +
+# Needs a built presenced (build/ or $top_builddir), sipp, python3, sqlite3;
+# for the baseline kamailio, kamailio-presence-modules and
 # kamailio-sqlite-modules (scripts/install-deps.sh --bench).
+# KAM_CHILDREN (default 2): Kamailio UDP worker processes.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/../.." && pwd)
 : "${top_builddir:=$top_srcdir/build}"
 export top_srcdir top_builddir
+U="python3 $here/bench_util.py"
 
 QUICK=0; KAM=1
 for a in "$@"; do
@@ -34,6 +40,7 @@ for a in "$@"; do
   esac
 done
 command -v sipp >/dev/null || { echo "sipp is not installed" >&2; exit 1; }
+command -v sqlite3 >/dev/null || { echo "sqlite3 is not installed" >&2; exit 1; }
 [ -x "$top_builddir/presenced" ] || { echo "build presenced first (scripts/build.sh)" >&2; exit 1; }
 if [ $KAM = 1 ] && ! command -v kamailio >/dev/null; then
   echo "kamailio not installed (scripts/install-deps.sh --bench): presenced only"; KAM=0
@@ -45,18 +52,18 @@ N_PRES=50           # presentities for publish/subscribe
 PUB_CALLS=10000     # 20,000 PUBLISH transactions
 SUB_CALLS=5000      # 20,000 transactions (10,000 SUBSCRIBE + 10,000 NOTIFY)
 FAN=1000            # watchers of the fan-out presentity
-ROUNDS=5
+ROUNDS=5            # presence changes of the fan-out presentity
 HOLD_MAX=100000     # held subscriptions for the memory figure
 HOLD_SECS=60        # ... or as many as fit in this time
 INFLIGHT=200        # sipp calls in flight
-if [ $QUICK = 1 ]; then PUB_CALLS=2000; SUB_CALLS=1000; HOLD_MAX=10000; HOLD_SECS=15; fi
+if [ $QUICK = 1 ]; then PUB_CALLS=2000; SUB_CALLS=1000; ROUNDS=3; HOLD_MAX=10000; HOLD_SECS=15; fi
 
-# presenced on free loopback ports (the integration-test helpers)
+# presenced on free loopback ports through the integration-test helpers
 . "$top_srcdir/tests/integration/lib.sh"
 KPID=""; KDB=""
 bench_cleanup() {
-  [ -n "$KDB" ] && rm -rf "$KDB"
   if [ -n "$KPID" ] && kill -0 "$KPID" 2>/dev/null; then kill -TERM "$KPID"; wait "$KPID" 2>/dev/null || true; fi
+  [ -z "$KDB" ] || rm -rf "$KDB"
   if [ -n "${BENCH_KEEP:-}" ]; then
     if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; fi
     echo "kept $T"; return
@@ -66,164 +73,80 @@ bench_cleanup() {
 trap bench_cleanup EXIT
 OUT="$T/out"; mkdir -p "$OUT"
 SIPP_PORT=$(free_port)
-
-# users: user0..user99 and fan (sipp injection file: user;note)
+FANPUB_PORT=$(free_port)
 { echo SEQUENTIAL; i=0; while [ $i -lt $N_PRES ]; do echo "user$i;seed-$i"; i=$((i+1)); done; } >"$T/users.csv"
 
 now() { date +%s.%N; }
-# CPU seconds (user+system) of a process and its children threads/processes
-cpu_of() { # pid...
-  python3 - "$@" <<'EOF'
-import os, sys
-tck = os.sysconf("SC_CLK_TCK"); tot = 0
-for p in sys.argv[1:]:
-    try:
-        f = open("/proc/%s/stat" % p).read().rsplit(")", 1)[1].split()
-        tot += int(f[11]) + int(f[12])
-    except OSError:
-        pass
-print("%.2f" % (tot / tck))
-EOF
-}
-# memory in KiB: RSS of one process, or PSS summed over several
-mem_of() { # rss|pss pid...
-  kind=$1; shift
-  python3 - "$kind" "$@" <<'EOF'
-import sys
-kind, tot = sys.argv[1], 0
-for p in sys.argv[2:]:
-    try:
-        if kind == "rss":
-            for l in open("/proc/%s/status" % p):
-                if l.startswith("VmRSS:"): tot += int(l.split()[1])
-        else:
-            for l in open("/proc/%s/smaps_rollup" % p):
-                if l.startswith("Pss:"): tot += int(l.split()[1])
-    except OSError:
-        pass
-print(tot)
-EOF
-}
-kam_pids() { echo "$KPID" $(ps -o pid= --ppid "$KPID" 2>/dev/null); }
-srv_pids() { if [ "$1" = presenced ]; then echo "$PID"; else kam_pids; fi; }
+srv_pids() { if [ "$1" = presenced ]; then echo "$PID"; else echo "$KPID" $(ps -o pid= --ppid "$KPID" 2>/dev/null); fi; }
+srv_port() { if [ "$1" = presenced ]; then echo "$SIP_PORT"; else echo "$KPORT"; fi; }
 
 # sipp closed loop; prints "<successful calls> <failed calls> <seconds>"
 run_sipp() { # tag port scenario calls [extra sipp args]
   tag=$1 port=$2 scen=$3 calls=$4; shift 4
-  rm -f "$T"/*_.csv "$T"/*.log 2>/dev/null || true
   t0=$(now)
-  (cd "$T" && timeout 300 sipp -sf "$here/$scen" -inf "$T/users.csv" -i 127.0.0.1 -p "$SIPP_PORT" \
+  (cd "$T" && timeout 120 sipp -sf "$here/$scen" -inf "$T/users.csv" -i 127.0.0.1 -p "$SIPP_PORT" \
      -t u1 -aa -r 100000 -l "$INFLIGHT" -m "$calls" -nostdin -trace_stat -stf "$OUT/$tag.stat" \
-     -fd 1 -timeout 200 -max_recv_loops 5000 -max_sched_loops 5000 "$@" "127.0.0.1:$port" \
-     >"$OUT/$tag.sipp" 2>&1) || true
-  t1=$(now)
-  python3 - "$OUT/$tag.stat" "$t0" "$t1" <<'EOF'
-import sys
-rows = [l.rstrip("\n").split(";") for l in open(sys.argv[1]) if l.strip()]
-h, last = rows[0], rows[-1]
-ok = int(last[h.index("SuccessfulCall(C)")]); bad = int(last[h.index("FailedCall(C)")])
-print(ok, bad, "%.3f" % (float(sys.argv[3]) - float(sys.argv[2])))
-EOF
+     -fd 1 -recv_timeout 5000 -timeout 90 -max_recv_loops 5000 -max_sched_loops 5000 "$@" \
+     "127.0.0.1:$port" >"$OUT/$tag.sipp" 2>&1) || true
+  $U stat "$OUT/$tag.stat" "$t0" "$(now)"
 }
 
 declare -A R
-bench_server() { # name port
-  name=$1 port=$2
-  echo "== $name"
-  # seed: one long-lived publication per presentity
-  read -r ok bad secs < <(run_sipp "$name-seed" "$port" seed.xml "$N_PRES")
-  [ "$bad" = 0 ] || echo "   seed: $bad failed"
+SERVERS="presenced"
 
-  c0=$(cpu_of $(srv_pids "$name"))
-  read -r ok bad secs < <(run_sipp "$name-publish" "$port" publish.xml "$PUB_CALLS")
-  c1=$(cpu_of $(srv_pids "$name"))
-  R[$name.publish]=$(python3 -c "print('%.0f' % (2*$ok/$secs))")
-  printf '   publish:   %6d calls ok, %d failed, %.2f s: %s PUBLISH/s (server CPU %.2f s)\n' \
-    "$ok" "$bad" "$secs" "${R[$name.publish]}" "$(python3 -c "print($c1-$c0)")"
-
-  c0=$(cpu_of $(srv_pids "$name"))
-  read -r ok bad secs < <(run_sipp "$name-subscribe" "$port" subscribe.xml "$SUB_CALLS")
-  c1=$(cpu_of $(srv_pids "$name"))
-  R[$name.subscribe]=$(python3 -c "print('%.0f' % ($ok/$secs))")
-  R[$name.subscribe_tx]=$(python3 -c "print('%.0f' % (4*$ok/$secs))")
-  printf '   subscribe: %6d calls ok, %d failed, %.2f s: %s SUBSCRIBE+NOTIFY cycles/s, %s tx/s (server CPU %.2f s)\n' \
-    "$ok" "$bad" "$secs" "${R[$name.subscribe]}" "${R[$name.subscribe_tx]}" "$(python3 -c "print($c1-$c0)")"
-
-  # fan-out: FAN watchers on sip:fan, then ROUNDS publications 1 s apart
-  rm -f "$T"/fanout-watch_*_logs.log
-  cp "$here/fanout-watch.xml" "$T/"
-  (cd "$T" && timeout 120 sipp -sf "$T/fanout-watch.xml" -i 127.0.0.1 -p "$SIPP_PORT" -t u1 -aa \
-     -r 1000 -l "$FAN" -m "$FAN" -key idle 4000 -nostdin -trace_logs -trace_stat \
-     -stf "$OUT/$name-fanout.stat" -fd 1 "127.0.0.1:$port" >"$OUT/$name-fanout.sipp" 2>&1) &
-  wpid=$!
-  sleep 3
-  python3 - "$ROUNDS" >"$T/fanpub.xml" <<'EOF'
-import sys
-n = int(sys.argv[1])
-hdr = """PUBLISH sip:fan@ims.example.com SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:fan@ims.example.com>;tag=[call_number]
-To: <sip:fan@ims.example.com>
-Call-ID: [call_id]
-CSeq: %d PUBLISH
-Max-Forwards: 70
-P-Asserted-Identity: <sip:fan@ims.example.com>
-Event: presence
-Expires: 600
-%sContent-Type: application/pidf+xml
-Content-Length: [len]
-
-<?xml version="1.0" encoding="UTF-8"?>
-<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:fan@ims.example.com"><tuple id="t"><status><basic>open</basic></status><note>round-%d</note></tuple></presence>
-"""
-print('<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="fanout-publisher">')
-for r in range(1, n + 1):
-    im = "SIP-If-Match: [$etag]\n" if r > 1 else ""
-    print('<send retrans="500"><![CDATA[\n' + hdr % (r, im, r) + ']]></send>')
-    print('<recv response="200"><action><ereg regexp="[^ \\t\\r\\n]+" search_in="hdr" header="SIP-ETag:" check_it="true" assign_to="etag"/></action></recv>')
-    print('<pause milliseconds="1000"/>')
-print('</scenario>')
-EOF
-  (cd "$T" && timeout 60 sipp -sf "$T/fanpub.xml" -i 127.0.0.1 -p "$(free_port)" -t u1 -m 1 \
-     -nostdin "127.0.0.1:$port" >"$OUT/$name-fanpub.sipp" 2>&1) || echo "   fan-out publisher failed"
-  wait $wpid || true
-  read -r fan_rate fan_ms fan_n < <(python3 - "$FAN" "$ROUNDS" "$T"/fanout-watch_*_logs.log <<'EOF'
-import sys, collections
-fan, rounds = int(sys.argv[1]), int(sys.argv[2])
-t = collections.defaultdict(list)
-for f in sys.argv[3:]:
-    for l in open(f):
-        p = l.split()
-        if len(p) >= 2 and p[0].startswith("round-"):
-            try: t[p[0]].append(int(p[1]))
-            except ValueError: pass
-spans, n = [], 0
-for r, v in t.items():
-    n += len(v)
-    spans.append(max(v) - min(v) + 1)
-if not spans:
-    print(0, 0, 0); sys.exit()
-ms = sum(spans) / len(spans)
-print("%.0f" % (fan / ms * 1000.0), "%.1f" % ms, n)
-EOF
-)
-  R[$name.fanout]=$fan_rate
-  printf '   fan-out:   %d watchers, %d rounds, %d NOTIFYs logged (of %d): %.1f ms per round, %s NOTIFY/s\n' \
-    "$FAN" "$ROUNDS" "$fan_n" "$((FAN * ROUNDS))" "$fan_ms" "$fan_rate"
-
-  # memory per held subscription
-  sleep 1
-  m0=$(mem_of "$([ "$name" = presenced ] && echo rss || echo pss)" $(srv_pids "$name"))
-  read -r ok bad secs < <(run_sipp "$name-hold" "$port" hold.xml "$HOLD_MAX" -timeout "$HOLD_SECS")
-  sleep 1
-  m1=$(mem_of "$([ "$name" = presenced ] && echo rss || echo pss)" $(srv_pids "$name"))
-  R[$name.hold]=$ok
-  R[$name.mem]=$(python3 -c "print('%.0f' % (($m1-$m0)*1024/max($ok,1)))")
-  printf '   memory:    %d subscriptions held (%d failed) in %.1f s; %s %d -> %d KiB: %s bytes per subscription\n' \
-    "$ok" "$bad" "$secs" "$([ "$name" = presenced ] && echo RSS || echo PSS)" "$m0" "$m1" "${R[$name.mem]}"
+phase_calls() { # phase scenario calls transactions-per-call unit
+  phase=$1 scen=$2 calls=$3 tpc=$4 unit=$5
+  for name in $SERVERS; do
+    c0=$($U cpu $(srv_pids "$name"))
+    read -r ok bad secs < <(run_sipp "$name-$phase" "$(srv_port "$name")" "$scen" "$calls")
+    c1=$($U cpu $(srv_pids "$name"))
+    R[$name.$phase]=$(python3 -c "print('%.0f' % ($tpc*$ok/$secs))")
+    R[$name.$phase.cpu]=$(python3 -c "print('%.0f' % (1e6*($c1-$c0)/max($tpc*$ok,1)))")
+    printf '   %-9s %-10s %6d calls ok, %4d failed, %6.2f s: %7s %s/s, server CPU %s us/transaction\n' \
+      "$phase" "$name" "$ok" "$bad" "$secs" "${R[$name.$phase]}" "$unit" "${R[$name.$phase.cpu]}"
+  done
 }
 
-# ---- presenced
+phase_fanout() {
+  $U fanpub "$ROUNDS" >"$T/fanpub.xml"
+  for name in $SERVERS; do
+    port=$(srv_port "$name")
+    rm -f "$T"/fanout-watch_*_logs.log
+    (cd "$T" && timeout 120 sipp -sf "$here/fanout-watch.xml" -i 127.0.0.1 -p "$SIPP_PORT" -t u1 -aa \
+       -r 1000 -l "$FAN" -m "$FAN" -recv_timeout 30000 -nostdin -trace_logs \
+       -log_file "$OUT/$name-fanout.log" -trace_stat -stf "$OUT/$name-fanout.stat" -fd 1 \
+       "127.0.0.1:$port" >"$OUT/$name-fanout.sipp" 2>&1) &
+    wpid=$!
+    sleep 3
+    c0=$($U cpu $(srv_pids "$name"))
+    (cd "$T" && timeout 60 sipp -sf "$T/fanpub.xml" -i 127.0.0.1 -p "$FANPUB_PORT" -t u1 -m 1 \
+       -nostdin "127.0.0.1:$port" >"$OUT/$name-fanpub.sipp" 2>&1) || echo "   fan-out publisher failed ($name)"
+    c1=$($U cpu $(srv_pids "$name"))
+    wait $wpid || true
+    read -r rate ms n < <($U fanout "$FAN" "$OUT/$name-fanout.log")
+    R[$name.fanout]=$rate
+    R[$name.fanout.cpu]=$(python3 -c "print('%.0f' % (1e6*($c1-$c0)/max($n,1)))")
+    printf '   %-9s %-10s %d watchers x %d changes: %d NOTIFYs seen (of %d), %.1f ms per change: %7s NOTIFY/s, server CPU %s us/NOTIFY\n' \
+      fanout "$name" "$FAN" "$ROUNDS" "$n" "$((FAN * ROUNDS))" "$ms" "$rate" "${R[$name.fanout.cpu]}"
+  done
+}
+
+phase_memory() {
+  for name in $SERVERS; do
+    kind=$([ "$name" = presenced ] && echo rss || echo pss)
+    sleep 1
+    m0=$($U mem "$kind" $(srv_pids "$name"))
+    read -r ok bad secs < <(run_sipp "$name-hold" "$(srv_port "$name")" hold.xml "$HOLD_MAX" -timeout "$HOLD_SECS")
+    sleep 1
+    m1=$($U mem "$kind" $(srv_pids "$name"))
+    R[$name.mem]=$(python3 -c "print('%.0f' % (($m1-$m0)*1024/max($ok,1)))")
+    printf '   %-9s %-10s %d subscriptions held (%d failed) in %.1f s: %s %d -> %d KiB, %s bytes per subscription\n' \
+      memory "$name" "$ok" "$bad" "$secs" "$(echo "$kind" | tr a-z A-Z)" "$m0" "$m1" "${R[$name.mem]}"
+  done
+}
+
+# ---- presenced: trusted loopback peer (P-Asserted-Identity), every watcher
+# allowed when there are no pres-rules (as Kamailio's force_active below)
 PRES_SIP_EXTRA='trusted_peers = {"127.0.0.1"}
   no_pres_rules = "allow"
   max_expires = 3600'
@@ -232,18 +155,15 @@ sed -i 's/^log_level = "debug"/log_level = "info"/' "$T/presenced.conf"
 pres_provision
 i=0
 while [ $i -lt $N_PRES ]; do
-  echo "user$i"; i=$((i+1))
-done | while read -r u; do
-  "$PRESENCECTL" --db "$T/presenced.db" subscriber add --impi "$u@ims.example.com" \
-    --impu "sip:$u@ims.example.com" >/dev/null
+  "$PRESENCECTL" --db "$T/presenced.db" subscriber add --impi "user$i@ims.example.com" \
+    --impu "sip:user$i@ims.example.com" >/dev/null
+  i=$((i+1))
 done
 "$PRESENCECTL" --db "$T/presenced.db" subscriber add --impi fan@ims.example.com \
   --impu sip:fan@ims.example.com >/dev/null
 pres_start
-bench_server presenced "$SIP_PORT"
-pres_stop
 
-# ---- Kamailio 5.6 presence + presence_xml + db_sqlite (the baseline)
+# ---- Kamailio 5.6: presence + presence_xml + db_sqlite (the baseline)
 if [ $KAM = 1 ]; then
   KPORT=$(free_port)
   mkdir -p "$T/kam"
@@ -254,9 +174,9 @@ if [ $KAM = 1 ]; then
       /usr/share/kamailio/db_sqlite/presence-create.sql; } | sqlite3 "$KDB/kam.db" >/dev/null
   cat >"$T/kam/kamailio.cfg" <<EOF
 #!KAMAILIO
-# minimal presence server: PUBLISH/SUBSCRIBE handled by the presence module,
-# PIDF by presence_xml (force_active: every watcher allowed, as
-# no_pres_rules = "allow" on the presenced side), state in SQLite
+# minimal presence server: PUBLISH and SUBSCRIBE handled by the presence
+# module, PIDF by presence_xml (force_active: every watcher allowed), state in
+# SQLite (subs_db_mode 1: subscriptions cached in memory, written back by timer)
 debug=0
 log_stderror=yes
 children=${KAM_CHILDREN:-2}
@@ -286,20 +206,37 @@ EOF
   kamailio -f "$T/kam/kamailio.cfg" -DD -E -m 1024 -M 16 >"$T/kam/kamailio.log" 2>&1 &
   KPID=$!
   i=0
-  until [ -n "$(ps -o pid= --ppid "$KPID" 2>/dev/null)" ] && sleep 0.5; do
+  while [ -z "$(ps -o pid= --ppid "$KPID" 2>/dev/null)" ]; do
     i=$((i+1)); [ $i -gt 50 ] && { echo "kamailio did not start"; cat "$T/kam/kamailio.log"; exit 1; }
     sleep 0.1
   done
-  echo "   (kamailio $(kamailio -v 2>/dev/null | head -1 | awk '{print $3}'), children=${KAM_CHILDREN:-2})"
-  bench_server kamailio "$KPORT"
-  kill -TERM "$KPID"; wait "$KPID" 2>/dev/null || true; KPID=""
+  sleep 1
+  SERVERS="presenced kamailio"
+fi
 
+echo "presenced $(git -C "$top_srcdir" describe --always --dirty 2>/dev/null || echo '?') vs" \
+  "$([ $KAM = 1 ] && echo "Kamailio $(kamailio -v 2>/dev/null | head -1 | awk '{print $3}') (children=${KAM_CHILDREN:-2})" || echo "no baseline");" \
+  "$(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) at start"
+# one long-lived publication per presentity: NOTIFYs carry a document on both
+for name in $SERVERS; do
+  read -r ok bad secs < <(run_sipp "$name-seed" "$(srv_port "$name")" seed.xml "$N_PRES")
+  [ "$bad" = 0 ] && [ "$ok" = "$N_PRES" ] || echo "   seed ($name): $ok ok, $bad failed"
+done
+
+phase_calls publish publish.xml "$PUB_CALLS" 2 PUBLISH
+phase_calls subscribe subscribe.xml "$SUB_CALLS" 4 tx
+phase_fanout
+phase_memory
+
+if [ $KAM = 1 ]; then
   echo "== presenced / Kamailio (goal >= 2)"
   for k in publish subscribe fanout; do
-    printf '   %-10s %8s / %8s = %s\n' "$k" "${R[presenced.$k]}" "${R[kamailio.$k]}" \
-      "$(python3 -c "a,b=float('${R[presenced.$k]}' or 0),float('${R[kamailio.$k]}' or 0); print('%.2fx' % (a/b) if b else 'n/a')")"
+    printf '   %-10s throughput %7s / %7s = %s    CPU per transaction: %s / %s us = %s less\n' "$k" \
+      "${R[presenced.$k]}" "${R[kamailio.$k]}" "$($U ratio "${R[presenced.$k]}" "${R[kamailio.$k]}")" \
+      "${R[presenced.$k.cpu]}" "${R[kamailio.$k.cpu]}" "$($U ratio "${R[kamailio.$k.cpu]}" "${R[presenced.$k.cpu]}")"
   done
-  printf '   %-10s %8s / %8s bytes per subscription (Kamailio / presenced = %s)\n' memory \
-    "${R[presenced.mem]}" "${R[kamailio.mem]}" \
-    "$(python3 -c "a,b=float('${R[presenced.mem]}' or 0),float('${R[kamailio.mem]}' or 0); print('%.2fx' % (b/a) if a>0 else 'n/a')")"
+  printf '   %-10s %s / %s bytes per held subscription = %s less\n' memory \
+    "${R[presenced.mem]}" "${R[kamailio.mem]}" "$($U ratio "${R[kamailio.mem]}" "${R[presenced.mem]}")"
 fi
+grep -Eq "Sanitizer|runtime error" "$T/presenced.log" && echo "WARNING: sanitizer report in the presenced log"
+exit 0
