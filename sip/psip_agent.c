@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -76,6 +77,46 @@ psip_pres_get(struct psip *p, const char *uri, int create)
 	pr->hnext = p->pres_hash[h];
 	p->pres_hash[h] = pr;
 	return pr;
+}
+
+/* ---- group commit ----------------------------------------------------------- */
+
+void
+psip_db_flush(struct psip *p)
+{
+	int rc;
+
+	if (!p->db_batch)
+		return;
+	p->db_batch = 0;
+	if (p->commit_timer)
+		su_timer_reset(p->commit_timer);
+	if ((rc = db_commit(p->db)) != PRES_OK) {
+		log_warnx("sip: commit of the SIP state failed (%s): last changes lost",
+		    pres_strerror(rc));
+		db_rollback(p->db);
+	}
+}
+
+static void
+commit_due(void *magic, su_timer_t *t, void *arg)
+{
+	(void)magic;
+	(void)t;
+	psip_db_flush(arg);
+}
+
+void
+psip_db_batch(struct psip *p)
+{
+	if (p->db_batch || p->db == NULL)
+		return;
+	if (db_begin(p->db) != PRES_OK)
+		return;		/* the write then commits by itself */
+	p->db_batch = 1;
+	if (p->commit_timer == NULL ||
+	    su_timer_set_interval(p->commit_timer, commit_due, p, PSIP_COMMIT_MS) < 0)
+		psip_db_flush(p);
 }
 
 /* ---- mailbox ------------------------------------------------------------ */
@@ -342,10 +383,17 @@ engine_open(struct psip *p)
 	if (p->wait_index <= 0)
 		return PRES_EIO;
 
+	p->commit_timer = su_timer_create(su_root_task(p->root), 0);
+	if (p->commit_timer == NULL)
+		return PRES_ENOMEM;
 	if (db_open(p->db_path, &p->db) != PRES_OK) {
 		log_warnx("sip: cannot open database %s", p->db_path);
 		return PRES_EDB;
 	}
+	/* publications and subscriptions are soft state: a commit survives a
+	 * crash of the process, without an fsync per SIP transaction */
+	if (db_set_durable(p->db, 0) != PRES_OK)
+		log_warnx("sip: cannot relax database durability: every commit is synced");
 	if (psip_auth_init(p) != PRES_OK)
 		return PRES_EINVAL;
 	if (psip_rls_init(p) != PRES_OK)
@@ -354,6 +402,7 @@ engine_open(struct psip *p)
 		log_warnx("sip: could not reload every publication");
 	if (psip_subs_load(p) != PRES_OK)
 		log_warnx("sip: could not reload every subscription");
+	psip_db_flush(p);
 	for (i = 0; i < p->n_listen; i++)
 		log_info("sip: listening on %s", p->listen[i]);
 	return PRES_OK;
@@ -362,6 +411,11 @@ engine_open(struct psip *p)
 static void
 engine_close(struct psip *p)
 {
+	if (p->db)
+		psip_db_flush(p);
+	if (p->commit_timer)
+		su_timer_destroy(p->commit_timer);
+	p->commit_timer = NULL;
 	psip_subs_free(p);
 	psip_rls_fini(p);
 	psip_pubs_free(p);
@@ -495,6 +549,12 @@ psip_start(const struct psip_cfg *cfg)
 	pthread_cond_init(&p->cond, NULL);
 	if (cfg_copy(p, cfg) != PRES_OK)
 		goto fail;
+	/* Every SIP message costs a few short-lived buffers of up to 64 KiB:
+	 * keep freed memory at the top of the heap instead of giving it back to
+	 * the kernel after each message (grow/shrink = 2 mprotect per message;
+	 * process-wide setting, bounded by these few MiB). */
+	mallopt(M_TRIM_THRESHOLD, 8 << 20);
+	mallopt(M_TOP_PAD, 1 << 20);
 	if (pipe2(p->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
 		log_warn("sip: pipe");
 		goto fail;

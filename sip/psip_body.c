@@ -24,8 +24,11 @@
 struct psip_round {
 	struct psip *p;
 	char presentity[DB_URI_MAX];
-	struct db_subscriber owner;   /* the presentity's subscriber (impus) */
-	int have_owner;
+	char **impus;                 /* the IMPUs of the presentity's subscriber */
+	size_t n_impus;
+	int refs;                     /* users + 1 while cached in its psip_pres */
+	int64_t born;                 /* pres_now() at creation */
+	struct psip_pres *pres;       /* caching presentity, NULL if not cached */
 	struct pres_rules *rules;     /* NULL: none, or unusable */
 	int have_rules_doc;           /* a pres-rules document exists */
 	struct {
@@ -56,11 +59,11 @@ load_rules(struct psip_round *r)
 		{ "org.openmobilealliance.pres-rules", "pres-rules" },
 	};
 	struct db_doc d;
-	size_t i, k, nx = r->have_owner ? r->owner.n_impus : 0;
+	size_t i, k, nx = r->n_impus;
 	char err[128];
 
 	for (k = 0; k <= nx; k++) {
-		const char *xui = k == 0 ? r->presentity : r->owner.impus[k - 1];
+		const char *xui = k == 0 ? r->presentity : r->impus[k - 1];
 		if (k > 0 && strcmp(xui, r->presentity) == 0)
 			continue;
 		for (i = 0; i < PRES_ARRAY_LEN(where); i++) {
@@ -156,27 +159,11 @@ compose(struct psip_round *r)
 	return PRES_OK;
 }
 
-struct psip_round *
-psip_round_new(struct psip *p, const char *presentity)
-{
-	struct psip_round *r = calloc(1, sizeof(*r));
-
-	if (r == NULL)
-		return NULL;
-	r->p = p;
-	pres_strlcpy(r->presentity, presentity, sizeof(r->presentity));
-	r->have_owner = db_subscriber_by_impu(p->db, presentity, &r->owner) == PRES_OK;
-	load_rules(r);
-	return r;
-}
-
-void
-psip_round_free(struct psip_round *r)
+static void
+round_destroy(struct psip_round *r)
 {
 	size_t i;
 
-	if (r == NULL)
-		return;
 	for (i = 0; i < r->n_cache; i++) {
 		free(r->cache[i].key);
 		free(r->cache[i].body);
@@ -188,8 +175,87 @@ psip_round_free(struct psip_round *r)
 			xmlFreeDoc(r->lists[i].doc);
 	}
 	pres_rules_free(r->rules);
-	db_subscriber_wipe(&r->owner);
+	for (i = 0; i < r->n_impus; i++)
+		free(r->impus[i]);
+	free(r->impus);
 	free(r);
+}
+
+void
+psip_round_free(struct psip_round *r)
+{
+	if (r != NULL && --r->refs == 0)
+		round_destroy(r);
+}
+
+void
+psip_round_invalidate(struct psip *p, const char *presentity)
+{
+	struct psip_pres *pr = psip_pres_get(p, presentity, 0);
+	struct psip_round *r;
+
+	if (pr == NULL || (r = pr->round) == NULL)
+		return;
+	pr->round = NULL;
+	r->pres = NULL;
+	p->n_rounds--;
+	psip_round_free(r);
+}
+
+/* Keeps @p r in its presentity's entry (FIFO-bounded by PSIP_ROUNDS_MAX). */
+static void
+round_cache(struct psip *p, struct psip_round *r)
+{
+	struct psip_pres *pr = psip_pres_get(p, r->presentity, 1), *old;
+
+	if (pr == NULL)
+		return;
+	if (pr->round)
+		psip_round_invalidate(p, pr->uri);
+	old = p->round_ring[p->round_next];
+	if (old && old->round)
+		psip_round_invalidate(p, old->uri);
+	p->round_ring[p->round_next] = pr;
+	p->round_next = (p->round_next + 1) % PSIP_ROUNDS_MAX;
+	pr->round = r;
+	r->pres = pr;
+	r->refs++;
+	p->n_rounds++;
+}
+
+struct psip_round *
+psip_round_new(struct psip *p, const char *presentity)
+{
+	struct psip_pres *pr = psip_pres_get(p, presentity, 0);
+	struct psip_round *r;
+	struct db_subscriber owner;
+	size_t i;
+
+	if (pr && pr->round) {
+		if (pres_now() - pr->round->born < PSIP_ROUND_TTL) {
+			pr->round->refs++;
+			return pr->round;
+		}
+		psip_round_invalidate(p, presentity);
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	r->p = p;
+	r->refs = 1;
+	r->born = pres_now();
+	pres_strlcpy(r->presentity, presentity, sizeof(r->presentity));
+	memset(&owner, 0, sizeof(owner));
+	if (db_subscriber_by_impu(p->db, presentity, &owner) == PRES_OK && owner.n_impus) {
+		r->impus = calloc(owner.n_impus, sizeof(*r->impus));
+		for (i = 0; r->impus && i < owner.n_impus; i++)
+			if ((r->impus[r->n_impus] = strdup(owner.impus[i])) != NULL)
+				r->n_impus++;
+	}
+	db_subscriber_wipe(&owner);
+	load_rules(r);
+	round_cache(p, r);
+	return r;
 }
 
 int
@@ -201,8 +267,8 @@ psip_round_owns(const struct psip_round *r, const char *uri)
 		return 0;
 	if (pres_uri_equal(uri, r->presentity))
 		return 1;
-	for (i = 0; r->have_owner && i < r->owner.n_impus; i++)
-		if (pres_uri_equal(uri, r->owner.impus[i]))
+	for (i = 0; i < r->n_impus; i++)
+		if (pres_uri_equal(uri, r->impus[i]))
 			return 1;
 	return 0;
 }

@@ -196,6 +196,7 @@ struct psip_sub {
 struct psip_pres {
 	char uri[DB_URI_MAX];
 	struct psip_sub *subs;        /* presence and winfo */
+	struct psip_round *round;     /* cached documents and rules, or NULL */
 	int reloaded;                 /* startup: already re-notified */
 	struct psip_pres *hnext;
 };
@@ -206,6 +207,12 @@ struct psip_docmsg {
 };
 
 #define PSIP_HASH_SIZE 4096
+/** Presentities whose composed document, rules and bodies stay cached
+ *  (first in, first out), and for how many seconds at most: every change
+ *  (PUBLISH, expiry, XCAP document event) drops the cache at once; the age
+ *  limit only bounds what out-of-band changes (e.g. new IMPUs) can miss. */
+#define PSIP_ROUNDS_MAX 1024
+#define PSIP_ROUND_TTL 30
 
 struct psip {
 	/* configuration: copies owned by the engine */
@@ -252,9 +259,21 @@ struct psip {
 	void *digest;                 /* digest engine context (psip_auth.c) */
 	void *rls;                    /* lists, xcap-diff index (psip_rls.c) */
 	unsigned rls_throttle_ms;     /* list NOTIFY batching window */
+	su_timer_t *commit_timer;     /* ends the current write batch */
+	struct psip_pres *round_ring[PSIP_ROUNDS_MAX]; /* cached rounds, FIFO */
+	size_t round_next, n_rounds;
+	int db_batch;                 /* a write transaction is open */
 };
 
 /* psip_agent.c */
+/** Group commit: call before every database write. Opens a transaction
+ *  (if none is open) that psip_db_flush() commits PSIP_COMMIT_MS later, so
+ *  that one commit (and one WAL write of each page) covers every change of
+ *  that window. Without a transaction the write commits by itself. */
+#define PSIP_COMMIT_MS 5
+void psip_db_batch(struct psip *p);
+/** Commits the open write batch now (no-op without one). */
+void psip_db_flush(struct psip *p);
 uint32_t psip_hash(const char *s);
 void psip_stat_add(struct psip *p, size_t offset, int64_t delta);
 #define PSIP_STAT(p, field, d) psip_stat_add((p), offsetof(struct psip_stats, field), (d))
@@ -419,10 +438,15 @@ int psip_filter_from_request(const sip_t *sip, char **xml_out, struct pres_filte
 /** pres-rules decision for a watcher of a presentity. */
 enum psip_decision psip_body_decide(struct psip *p, const char *presentity,
     const char *watcher, int anonymous, char *tkey, size_t tkey_size);
-/** Round cache: one composed document and its per-transformation bodies. */
+/** Round: the presentity's composed document, its pres-rules and its
+ *  bodies per transformation, cached in its psip_pres between changes.
+ *  psip_round_new() returns a reference (cached or new), psip_round_free()
+ *  drops it. */
 struct psip_round;
 struct psip_round *psip_round_new(struct psip *p, const char *presentity);
 void psip_round_free(struct psip_round *r);
+/** The presentity's presence, rules or lists changed: drops its cache. */
+void psip_round_invalidate(struct psip *p, const char *presentity);
 /** 1 if @p uri is the round's presentity or another IMPU of its subscriber. */
 int psip_round_owns(const struct psip_round *r, const char *uri);
 /** pres-rules decision for a watcher within a round. */

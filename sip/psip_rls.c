@@ -37,7 +37,6 @@
 #define RLS_MAX_REFS 64       /* entry-ref / external / resource-list per expansion */
 #define RLS_MAX_MEMBERS 1000  /* members of one list */
 #define RLS_MAX_DOCS 16       /* distinct documents read by one expansion */
-#define RC_SLOTS 512          /* round cache (direct-mapped by member URI) */
 #define RLS_VER_RESERVE 32    /* RLMI versions persisted as a reservation */
 
 enum ext_kind {
@@ -85,10 +84,6 @@ struct rls_state {
 	struct rls_member *mhash[PSIP_HASH_SIZE];
 	struct psip_ext *lists;
 	struct psip_ext *xds;
-	struct {
-		char uri[DB_URI_MAX];
-		struct psip_round *r;
-	} rc[RC_SLOTS];
 };
 
 /* ==== list expansion (pure: documents come through a callback) ========== */
@@ -637,45 +632,11 @@ psip_rls_init(struct psip *p)
 	return p->rls ? PRES_OK : PRES_ENOMEM;
 }
 
-static void
-rc_drop(struct rls_state *st, const char *uri)
-{
-	size_t k = psip_hash(uri) % RC_SLOTS;
-
-	if (st->rc[k].r && strcmp(st->rc[k].uri, uri) == 0) {
-		psip_round_free(st->rc[k].r);
-		st->rc[k].r = NULL;
-	}
-}
-
 void
 psip_rls_fini(struct psip *p)
 {
-	struct rls_state *st = st_of(p);
-	size_t i;
-
-	if (st == NULL)
-		return;
-	for (i = 0; i < RC_SLOTS; i++)
-		psip_round_free(st->rc[i].r);
-	free(st);
+	free(p->rls);
 	p->rls = NULL;
-}
-
-/* One composed document + rules per member, shared by every list that
- * contains it until the member changes. */
-static struct psip_round *
-rc_get(struct psip *p, const char *uri)
-{
-	struct rls_state *st = st_of(p);
-	size_t k = psip_hash(uri) % RC_SLOTS;
-
-	if (st->rc[k].r && strcmp(st->rc[k].uri, uri) == 0)
-		return st->rc[k].r;
-	psip_round_free(st->rc[k].r);
-	st->rc[k].r = psip_round_new(p, uri);
-	pres_strlcpy(st->rc[k].uri, uri, sizeof(st->rc[k].uri));
-	return st->rc[k].r;
 }
 
 static int
@@ -1154,7 +1115,6 @@ psip_rls_member_changed(struct psip *p, const char *presentity, int reauth)
 	(void)reauth;
 	if (st == NULL)
 		return;
-	rc_drop(st, presentity);
 	for (m = st->mhash[psip_hash(presentity) % PSIP_HASH_SIZE]; m; m = m->hnext) {
 		if (strcmp(m->uri, presentity) != 0)
 			continue;
@@ -1244,12 +1204,14 @@ list_body(struct psip_ext *x, struct psip_ext_body *b)
 {
 	struct psip_sub *s = x->s;
 	struct psip_rls_part *parts = NULL;
+	struct psip_round **rounds = NULL;
 	char **owned = NULL;
 	size_t i, k = 0;
 	int full = x->full, rc = PRES_ENOMEM;
 
 	if (x->n && ((parts = calloc(x->n, sizeof(*parts))) == NULL ||
-	    (owned = calloc(x->n, sizeof(*owned))) == NULL))
+	    (owned = calloc(x->n, sizeof(*owned))) == NULL ||
+	    (rounds = calloc(x->n, sizeof(*rounds))) == NULL))
 		goto done;
 	for (i = 0; i < x->n; i++) {
 		struct rls_member *m = x->m[i];
@@ -1264,7 +1226,9 @@ list_body(struct psip_ext *x, struct psip_ext_body *b)
 			pt->state = PRES_RLMI_TERMINATED;
 			pt->reason = "noresource";
 		} else {
-			struct psip_round *r = rc_get(x->p, m->uri);
+			/* the engine's cached round of the member (one composition and
+			 * rules evaluation per change, shared by every list) */
+			struct psip_round *r = rounds[k] = psip_round_new(x->p, m->uri);
 			enum psip_decision dec = r ? psip_round_decide(r, s->watcher, s->anonymous) :
 			    PSIP_DEC_BLOCK;
 			const char *body;
@@ -1300,9 +1264,12 @@ list_body(struct psip_ext *x, struct psip_ext_body *b)
 		psip_sub_store(s);
 	}
 done:
-	for (i = 0; owned && i < x->n; i++)
+	for (i = 0; owned && i < x->n; i++) {
 		free(owned[i]);
+		psip_round_free(rounds[i]);
+	}
 	free(owned);
+	free(rounds);
 	free(parts);
 	return rc;
 }

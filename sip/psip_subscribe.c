@@ -158,6 +158,7 @@ sub_save(struct psip_sub *s)
 			ds.extra = xall;
 		}
 	}
+	psip_db_batch(s->p);
 	rc = db_sub_put(s->p->db, &ds);
 	free(xextra);
 	free(xall);
@@ -332,6 +333,7 @@ sub_terminate(struct psip_sub *s, const char *reason, int notify)
 	s->dead = 1;
 	if (s->timer)
 		su_timer_reset(s->timer);
+	psip_db_batch(p);
 	db_sub_delete(p->db, s->id);
 	if (s->event == PSIP_EV_PRESENCE) {
 		pres_strlcpy(s->winfo_event, reason, sizeof(s->winfo_event));
@@ -791,7 +793,8 @@ psip_presentity_changed(struct psip *p, const char *presentity)
 	struct psip_round *r;
 	struct psip_sub *s, *next;
 
-	psip_rls_member_changed(p, presentity, 0);
+	psip_round_invalidate(p, presentity);
+	psip_rls_member_changed(p, presentity, 0);	/* after: lists get the new round */
 	if (pr == NULL)
 		return;
 	r = psip_round_new(p, presentity);
@@ -809,6 +812,7 @@ static void reauthorize(struct psip *p, const char *presentity, int notify_all);
 void
 psip_presentity_reauthorize(struct psip *p, const char *presentity)
 {
+	psip_round_invalidate(p, presentity);
 	psip_rls_member_changed(p, presentity, 1);
 	reauthorize(p, presentity, 0);
 }
@@ -821,6 +825,7 @@ reauthorize(struct psip *p, const char *presentity, int notify_all)
 	struct psip_round *r;
 	struct psip_sub *s, *next;
 
+	psip_round_invalidate(p, presentity);
 	if (pr == NULL)
 		return;
 	r = psip_round_new(p, presentity);
@@ -906,6 +911,7 @@ load_one(const struct db_sub *ds, void *arg)
 	if (s->event == PSIP_EV_UNKNOWN || st < 0 || st == PSIP_ST_TERMINATED ||
 	    psip_dialog_parse(ds->dialog, &s->dlg) != PRES_OK) {
 		log_warnx("sip: stored subscription %s unusable, dropped", ds->id);
+		psip_db_batch(c->p);
 		db_sub_delete(c->p->db, ds->id);
 		psip_dialog_clear(&s->dlg);
 		free(s);
@@ -924,6 +930,7 @@ load_one(const struct db_sub *ds, void *arg)
 	s->decision = s->state == PSIP_ST_ACTIVE ? PSIP_DEC_ALLOW : PSIP_DEC_CONFIRM;
 	if (psip_ext_load(s, ds->extra) != PRES_OK) {
 		log_warnx("sip: extension state of subscription %s unusable, dropped", ds->id);
+		psip_db_batch(c->p);
 		db_sub_delete(c->p->db, ds->id);
 		psip_ext_free(s);
 		psip_dialog_clear(&s->dlg);
@@ -933,6 +940,7 @@ load_one(const struct db_sub *ds, void *arg)
 	if (leg_restore(s) != PRES_OK) {
 		psip_ext_free(s);
 		log_warnx("sip: dialog of subscription %s unusable, dropped", ds->id);
+		psip_db_batch(c->p);
 		db_sub_delete(c->p->db, ds->id);
 		psip_dialog_clear(&s->dlg);
 		free(s);
@@ -949,6 +957,7 @@ psip_subs_load(struct psip *p)
 	size_t i;
 	int n = 0, rc;
 
+	psip_db_batch(p);
 	rc = db_sub_expire(p->db, pres_now(), &n);
 	if (rc != PRES_OK)
 		return rc;
@@ -1000,10 +1009,14 @@ psip_subs_free(struct psip *p)
 		struct psip_pres *pr, *next;
 		for (pr = p->pres_hash[i]; pr; pr = next) {
 			next = pr->hnext;
+			if (pr->round)
+				psip_round_invalidate(p, pr->uri);
 			free(pr);
 		}
 		p->pres_hash[i] = NULL;
 	}
+	memset(p->round_ring, 0, sizeof(p->round_ring));
+	p->round_next = 0;
 }
 
 /* ---- entry points for psip_rls.c / psip_xcapdiff.c ------------------------ */

@@ -178,7 +178,8 @@ sub authorization {
         . qq{, qop=auth, nc=$nc, cnonce="$cnonce", opaque="$c{opaque}"};
 }
 
-sub ctl { my $out = `$ENV{CTL} @_ 2>&1`; return $out }
+# the engine commits its state in batches of PSIP_COMMIT_MS (5 ms)
+sub ctl { sleep 0.05; my $out = `$ENV{CTL} @_ 2>&1`; return $out }
 
 if ($mode eq 'digest') {
     my $alice2 = ua('alice', $base + 10, '127.0.0.2');

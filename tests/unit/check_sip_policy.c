@@ -54,6 +54,7 @@ setup(void)
 static void
 teardown(void)
 {
+	psip_subs_free(&P);	/* also the cached rounds */
 	db_close(DB);
 	DB = NULL;
 }
@@ -62,6 +63,8 @@ static void
 put(const char *auid, const char *xui, const char *name, const char *xml)
 {
 	ck_assert_int_eq(db_doc_put(DB, auid, xui, name, xml, strlen(xml), NULL, "e1"), PRES_OK);
+	/* what handle_doc_change() does after an XCAP commit */
+	psip_round_invalidate(&P, ALICE);
 }
 
 static enum psip_decision
@@ -118,6 +121,8 @@ static const char lists[] =
 START_TEST(t_no_document_policy)
 {
 	ck_assert_int_eq(dec(BOB), PSIP_DEC_CONFIRM);	/* default: pending */
+	/* the round is cached: a second evaluation reuses it */
+	ck_assert_int_eq(dec(BOB), PSIP_DEC_CONFIRM);
 	P.no_rules_policy = PSIP_NORULES_BLOCK;
 	ck_assert_int_eq(dec(BOB), PSIP_DEC_BLOCK);
 	P.no_rules_policy = PSIP_NORULES_ALLOW;
