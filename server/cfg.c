@@ -20,6 +20,7 @@ static cfg_opt_t sip_opts[] = {
 	CFG_STR("notify_failure", "terminate", CFGF_NONE),
 	CFG_STR("no_pres_rules", "confirm", CFGF_NONE),
 	CFG_STR("blocked", "reject", CFGF_NONE),
+	CFG_INT("rls_throttle", 1000, CFGF_NONE),
 	CFG_END()
 };
 
@@ -149,6 +150,7 @@ static const struct vrule vrules[] = {
 	{ "sip", "min_expires", V_RANGE, 1, 86400, { 0 } },
 	{ "sip", "max_expires", V_RANGE, 1, 604800, { 0 } },
 	{ "sip", "default_expires", V_RANGE, 1, 604800, { 0 } },
+	{ "sip", "rls_throttle", V_RANGE, 1, 60000, { 0 } },
 	{ "xcap", "listen", V_ADDR, 0, 0, { 0 } },
 	{ "xcap", "port", V_RANGE, 1, 65535, { 0 } },
 	{ "xcap", "root", V_PATH, 0, 0, { 0 } },
@@ -428,7 +430,8 @@ struct pres_cfg *pres_cfg_load(const char *file)
 	}
 	if (get_range(s, "min_expires", 1, 86400, &c->sip.min_expires) ||
 	    get_range(s, "max_expires", 1, 7 * 86400, &c->sip.max_expires) ||
-	    get_range(s, "default_expires", 1, 7 * 86400, &c->sip.default_expires))
+	    get_range(s, "default_expires", 1, 7 * 86400, &c->sip.default_expires) ||
+	    get_range(s, "rls_throttle", 1, 60000, &c->sip.rls_throttle))
 		goto fail;
 	if (c->sip.min_expires > c->sip.max_expires) {
 		bad(s, "min_expires", "must not exceed max_expires");

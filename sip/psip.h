@@ -90,6 +90,10 @@ struct psip_cfg {
 	int sofia_log_level;
 	/** enum psip_norules_policy (default confirm). */
 	int no_rules_policy;
+	/** Resource list subscriptions (RFC 4662): changes of the members
+	 *  within this window (milliseconds) go out in one NOTIFY per list
+	 *  subscription (default 1000). */
+	unsigned rls_throttle_ms;
 };
 
 /**

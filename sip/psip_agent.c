@@ -203,6 +203,8 @@ handle_doc_change(struct psip *p, const struct psip_docmsg *m)
 	size_t i;
 	int pidf = strcmp(m->auid, "pidf-manipulation") == 0;
 
+	/* xcap-diff watchers, resource list subscriptions (psip_rls.c) */
+	psip_ext_doc_changed(p, m->auid, m->xui, m->doc, m->old_etag, m->new_etag);
 	if (!auid_matters(m->auid))
 		return;
 	if (pres_uri_normalize(m->xui, xui, sizeof(xui)) != 0)
@@ -284,7 +286,9 @@ on_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, const sip_t *sip)
 		nta_incoming_treply(irq, SIP_200_OK,
 		    SIPTAG_ALLOW_STR(PSIP_ALLOW),
 		    SIPTAG_ALLOW_EVENTS_STR(PSIP_ALLOW_EVENTS),
-		    SIPTAG_ACCEPT_STR(PSIP_CT_PIDF ", " PSIP_CT_WINFO), TAG_END());
+		    SIPTAG_ACCEPT_STR(PSIP_CT_PIDF ", " PSIP_CT_WINFO ", " PSIP_CT_XCAPDIFF
+		    ", multipart/related, application/rlmi+xml"),
+		    SIPTAG_SUPPORTED_STR("eventlist"), TAG_END());
 		nta_incoming_destroy(irq);
 		return 0;
 	case sip_method_ack:
@@ -392,6 +396,8 @@ engine_open(struct psip *p)
 		log_warnx("sip: cannot relax database durability: every commit is synced");
 	if (psip_auth_init(p) != PRES_OK)
 		return PRES_EINVAL;
+	if (psip_rls_init(p) != PRES_OK)
+		return PRES_ENOMEM;
 	if (psip_pubs_load(p) != PRES_OK)
 		log_warnx("sip: could not reload every publication");
 	if (psip_subs_load(p) != PRES_OK)
@@ -411,6 +417,7 @@ engine_close(struct psip *p)
 		su_timer_destroy(p->commit_timer);
 	p->commit_timer = NULL;
 	psip_subs_free(p);
+	psip_rls_fini(p);
 	psip_pubs_free(p);
 	if (p->default_leg)
 		nta_leg_destroy(p->default_leg);
@@ -520,6 +527,7 @@ cfg_copy(struct psip *p, const struct psip_cfg *cfg)
 	p->notify_fail_policy = cfg->notify_fail_policy;
 	p->block_policy = cfg->block_policy;
 	p->max_body = cfg->max_body ? cfg->max_body : 65536;
+	p->rls_throttle_ms = cfg->rls_throttle_ms ? cfg->rls_throttle_ms : 1000;
 	p->sofia_log_level = cfg->sofia_log_level;
 	p->no_rules_policy = cfg->no_rules_policy;
 	return PRES_OK;

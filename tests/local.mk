@@ -7,4 +7,5 @@ INTEGRATION_TESTS = tests/integration/t_config.sh tests/integration/t_lifecycle.
 	tests/integration/t_tls.sh
 INTEGRATION_TESTS += tests/integration/t_sip.sh
 EXTRA_DIST += tests/integration/t_sip_ua.pl
+INTEGRATION_TESTS += tests/integration/t_rls.sh
 TESTS += $(INTEGRATION_TESTS)
