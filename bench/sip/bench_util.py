@@ -7,6 +7,9 @@
   bench_util.py fanout FAN LOG...     "<NOTIFY/s> <ms per change> <NOTIFYs seen>" from the
                                       watchers' sipp logs ("round-N <clock_tick ms>" lines)
   bench_util.py fanpub ROUNDS         the fan-out publisher's sipp scenario on stdout
+  bench_util.py slope FILE TMIN       "<bytes/subscription steady> <gross> <subs in window>"
+                                      from "t count KiB" samples (least squares over t >= TMIN)
+  bench_util.py count FILE            successful calls so far in a sipp -stf file
   bench_util.py ratio A B             A/B as "1.23x", or n/a
 """
 import collections
@@ -112,6 +115,42 @@ def fanpub(rounds):
     print('</scenario>')
 
 
+def slope(path, tmin):
+    """Samples "t count KiB": bytes per subscription over the samples taken at
+    t >= tmin (least squares), and the gross figure (last - first)."""
+    pts = []
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            if len(p) == 3:
+                pts.append((float(p[0]), int(p[1]), int(p[2])))
+    if len(pts) < 2:
+        print(0, 0, 0)
+        return
+    gross = (pts[-1][2] - pts[0][2]) * 1024.0 / max(pts[-1][1] - pts[0][1], 1)
+    late = [q for q in pts if q[0] >= tmin]
+    if len(late) < 3 or late[-1][1] - late[0][1] < 100:
+        late = pts[len(pts) // 2:]
+    n = len(late)
+    mx = sum(q[1] for q in late) / n
+    my = sum(q[2] for q in late) / n
+    sxx = sum((q[1] - mx) ** 2 for q in late)
+    sxy = sum((q[1] - mx) * (q[2] - my) for q in late)
+    b = sxy / sxx * 1024.0 if sxx > 0 else 0
+    print("%.0f" % b, "%.0f" % gross, late[-1][1] - late[0][1])
+
+
+def count(path):
+    """Successful calls so far in a sipp -stf file (0 if none yet)."""
+    try:
+        with open(path) as f:
+            rows = [l.rstrip("\n").split(";") for l in f if l.strip()]
+        h, last = rows[0], rows[-1]
+        print(int(last[h.index("SuccessfulCall(C)")]))
+    except (OSError, IndexError, ValueError):
+        print(0)
+
+
 def ratio(a, b):
     try:
         a, b = float(a), float(b)
@@ -133,6 +172,10 @@ def main(argv):
         fanout(int(argv[2]), argv[3:])
     elif cmd == "fanpub":
         fanpub(int(argv[2]))
+    elif cmd == "slope":
+        slope(argv[2], float(argv[3]))
+    elif cmd == "count":
+        count(argv[2])
     elif cmd == "ratio":
         ratio(argv[2], argv[3])
     else:
