@@ -28,6 +28,12 @@ struct db;
  *  schema migrations. @p path ":memory:" gives a private in-memory store. */
 int db_open(const char *path, struct db **out);
 void db_close(struct db *db);
+/** Durability of this connection's commits. @p full 1 (the default after
+ *  db_open): synchronous FULL, every commit is fsync'd and survives an OS
+ *  crash. 0: synchronous NORMAL (WAL): commits survive a crash of the
+ *  process but an OS crash or power loss may lose the last ones; no fsync
+ *  per commit (for soft state such as SIP publications and subscriptions). */
+int db_set_durable(struct db *db, int full);
 /** Schema version after migrations (PRAGMA user_version). */
 int db_schema_version(struct db *db);
 /** Latest schema version this build knows. */

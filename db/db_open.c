@@ -392,6 +392,13 @@ fail:
 	return rc;
 }
 
+int db_set_durable(struct db *db, int full)
+{
+	if (!db)
+		return PRES_EINVAL;
+	return db_exec(db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+}
+
 int db_open(const char *path, struct db **out)
 {
 	return db_open_at(path, db_schema_latest(), out);

@@ -18,6 +18,9 @@ static cfg_opt_t sip_opts[] = {
 	CFG_INT("max_expires", 7200, CFGF_NONE),
 	CFG_INT("default_expires", 3600, CFGF_NONE),
 	CFG_STR("notify_failure", "terminate", CFGF_NONE),
+	CFG_STR("no_pres_rules", "confirm", CFGF_NONE),
+	CFG_STR("blocked", "reject", CFGF_NONE),
+	CFG_INT("rls_throttle", 1000, CFGF_NONE),
 	CFG_END()
 };
 
@@ -178,9 +181,12 @@ static const struct vrule vrules[] = {
 	{ "sip", "trusted_peers", V_ADDRS, 0, 0, { 0 } },
 	{ "sip", "untrusted", V_ENUM, 0, 0, { "challenge", "refuse" } },
 	{ "sip", "notify_failure", V_ENUM, 0, 0, { "terminate", "retry" } },
+	{ "sip", "no_pres_rules", V_ENUM, 0, 0, { "confirm", "block", "allow" } },
+	{ "sip", "blocked", V_ENUM, 0, 0, { "reject", "terminate" } },
 	{ "sip", "min_expires", V_RANGE, 1, 86400, { 0 } },
 	{ "sip", "max_expires", V_RANGE, 1, 604800, { 0 } },
 	{ "sip", "default_expires", V_RANGE, 1, 604800, { 0 } },
+	{ "sip", "rls_throttle", V_RANGE, 1, 60000, { 0 } },
 	{ "xcap", "listen", V_ADDR, 0, 0, { 0 } },
 	{ "xcap", "port", V_RANGE, 1, 65535, { 0 } },
 	{ "xcap", "root", V_PATH, 0, 0, { 0 } },
@@ -524,9 +530,24 @@ struct pres_cfg *pres_cfg_load(const char *file)
 		bad(s, "notify_failure", "must be terminate or retry");
 		goto fail;
 	}
+	{
+		const char *v = cfg_getstr(s, "no_pres_rules");
+		c->sip.no_pres_rules = !strcmp(v, "block") ? 1 : !strcmp(v, "allow") ? 2 : 0;
+		if (c->sip.no_pres_rules == 0 && strcmp(v, "confirm")) {
+			bad(s, "no_pres_rules", "must be confirm, block or allow");
+			goto fail;
+		}
+		v = cfg_getstr(s, "blocked");
+		c->sip.blocked_terminate = !strcmp(v, "terminate");
+		if (!c->sip.blocked_terminate && strcmp(v, "reject")) {
+			bad(s, "blocked", "must be reject or terminate");
+			goto fail;
+		}
+	}
 	if (get_range(s, "min_expires", 1, 86400, &c->sip.min_expires) ||
 	    get_range(s, "max_expires", 1, 7 * 86400, &c->sip.max_expires) ||
-	    get_range(s, "default_expires", 1, 7 * 86400, &c->sip.default_expires))
+	    get_range(s, "default_expires", 1, 7 * 86400, &c->sip.default_expires) ||
+	    get_range(s, "rls_throttle", 1, 60000, &c->sip.rls_throttle))
 		goto fail;
 	if (c->sip.min_expires > c->sip.max_expires) {
 		bad(s, "min_expires", "must not exceed max_expires");

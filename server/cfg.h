@@ -44,6 +44,9 @@ struct pres_cfg {
 		int untrusted_challenge;      /* 1 = challenge with digest, 0 = refuse */
 		int min_expires, max_expires, default_expires;
 		int notify_fail_terminate;
+		int no_pres_rules;            /* no pres-rules document: 0 confirm, 1 block, 2 allow */
+		int blocked_terminate;        /* blocked watcher: 0 = 403, 1 = 200 + NOTIFY terminated */
+		int rls_throttle;             /* resource list NOTIFY batching window, ms */
 		int enabled;
 	} sip;
 

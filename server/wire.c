@@ -937,6 +937,9 @@ int wire_start(const struct pres_cfg *cfg, struct wire **out)
 		pc.max_expires = (unsigned)cfg->sip.max_expires;
 		pc.default_expires = (unsigned)cfg->sip.default_expires;
 		pc.notify_fail_policy = cfg->sip.notify_fail_terminate ? PSIP_NOTIFY_FAIL_TERMINATE : PSIP_NOTIFY_FAIL_481_ONLY;
+		pc.no_rules_policy = cfg->sip.no_pres_rules;
+		pc.rls_throttle_ms = (unsigned)cfg->sip.rls_throttle;
+		pc.block_policy = cfg->sip.blocked_terminate ? PSIP_BLOCK_TERMINATE : PSIP_BLOCK_403;
 		w->sip = psip_start(&pc);
 		if (!w->sip) {
 			log_errx("sip: cannot start (ports in use, or TLS files missing in %s)", cfg->sip.tls_dir);

@@ -37,6 +37,15 @@ enum psip_block_policy {
 	PSIP_BLOCK_TERMINATE = 1,  /* 200, then NOTIFY terminated;reason=rejected */
 };
 
+/** What a presence SUBSCRIBE gets when the presentity has no pres-rules
+ *  document at all (a document without a matching rule always blocks,
+ *  RFC 4745 §10 / RFC 5025). */
+enum psip_norules_policy {
+	PSIP_NORULES_CONFIRM = 0,  /* pending until the presentity decides (RFC 3856 §6.6) */
+	PSIP_NORULES_BLOCK = 1,    /* as if an empty ruleset existed */
+	PSIP_NORULES_ALLOW = 2,    /* everything to everyone (labs, demos) */
+};
+
 /**
  * Engine configuration. Every pointer is borrowed for the duration of
  * psip_start() only: the engine copies what it keeps. Zero values take the
@@ -79,6 +88,12 @@ struct psip_cfg {
 	unsigned max_body;
 	/** sofia-sip log level 0..9 for tport/nta debugging (default 0). */
 	int sofia_log_level;
+	/** enum psip_norules_policy (default confirm). */
+	int no_rules_policy;
+	/** Resource list subscriptions (RFC 4662): changes of the members
+	 *  within this window (milliseconds) go out in one NOTIFY per list
+	 *  subscription (default 1000). */
+	unsigned rls_throttle_ms;
 };
 
 /**

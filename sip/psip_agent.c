@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -76,6 +77,46 @@ psip_pres_get(struct psip *p, const char *uri, int create)
 	pr->hnext = p->pres_hash[h];
 	p->pres_hash[h] = pr;
 	return pr;
+}
+
+/* ---- group commit ----------------------------------------------------------- */
+
+void
+psip_db_flush(struct psip *p)
+{
+	int rc;
+
+	if (!p->db_batch)
+		return;
+	p->db_batch = 0;
+	if (p->commit_timer)
+		su_timer_reset(p->commit_timer);
+	if ((rc = db_commit(p->db)) != PRES_OK) {
+		log_warnx("sip: commit of the SIP state failed (%s): last changes lost",
+		    pres_strerror(rc));
+		db_rollback(p->db);
+	}
+}
+
+static void
+commit_due(void *magic, su_timer_t *t, void *arg)
+{
+	(void)magic;
+	(void)t;
+	psip_db_flush(arg);
+}
+
+void
+psip_db_batch(struct psip *p)
+{
+	if (p->db_batch || p->db == NULL)
+		return;
+	if (db_begin(p->db) != PRES_OK)
+		return;		/* the write then commits by itself */
+	p->db_batch = 1;
+	if (p->commit_timer == NULL ||
+	    su_timer_set_interval(p->commit_timer, commit_due, p, PSIP_COMMIT_MS) < 0)
+		psip_db_flush(p);
 }
 
 /* ---- mailbox ------------------------------------------------------------ */
@@ -162,6 +203,8 @@ handle_doc_change(struct psip *p, const struct psip_docmsg *m)
 	size_t i;
 	int pidf = strcmp(m->auid, "pidf-manipulation") == 0;
 
+	/* xcap-diff watchers, resource list subscriptions (psip_rls.c) */
+	psip_ext_doc_changed(p, m->auid, m->xui, m->doc, m->old_etag, m->new_etag);
 	if (!auid_matters(m->auid))
 		return;
 	if (pres_uri_normalize(m->xui, xui, sizeof(xui)) != 0)
@@ -243,7 +286,9 @@ on_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, const sip_t *sip)
 		nta_incoming_treply(irq, SIP_200_OK,
 		    SIPTAG_ALLOW_STR(PSIP_ALLOW),
 		    SIPTAG_ALLOW_EVENTS_STR(PSIP_ALLOW_EVENTS),
-		    SIPTAG_ACCEPT_STR(PSIP_CT_PIDF ", " PSIP_CT_WINFO), TAG_END());
+		    SIPTAG_ACCEPT_STR(PSIP_CT_PIDF ", " PSIP_CT_WINFO ", " PSIP_CT_XCAPDIFF
+		    ", multipart/related, application/rlmi+xml"),
+		    SIPTAG_SUPPORTED_STR("eventlist"), TAG_END());
 		nta_incoming_destroy(irq);
 		return 0;
 	case sip_method_ack:
@@ -338,16 +383,26 @@ engine_open(struct psip *p)
 	if (p->wait_index <= 0)
 		return PRES_EIO;
 
+	p->commit_timer = su_timer_create(su_root_task(p->root), 0);
+	if (p->commit_timer == NULL)
+		return PRES_ENOMEM;
 	if (db_open(p->db_path, &p->db) != PRES_OK) {
 		log_warnx("sip: cannot open database %s", p->db_path);
 		return PRES_EDB;
 	}
+	/* publications and subscriptions are soft state: a commit survives a
+	 * crash of the process, without an fsync per SIP transaction */
+	if (db_set_durable(p->db, 0) != PRES_OK)
+		log_warnx("sip: cannot relax database durability: every commit is synced");
 	if (psip_auth_init(p) != PRES_OK)
 		return PRES_EINVAL;
+	if (psip_rls_init(p) != PRES_OK)
+		return PRES_ENOMEM;
 	if (psip_pubs_load(p) != PRES_OK)
 		log_warnx("sip: could not reload every publication");
 	if (psip_subs_load(p) != PRES_OK)
 		log_warnx("sip: could not reload every subscription");
+	psip_db_flush(p);
 	for (i = 0; i < p->n_listen; i++)
 		log_info("sip: listening on %s", p->listen[i]);
 	return PRES_OK;
@@ -356,7 +411,13 @@ engine_open(struct psip *p)
 static void
 engine_close(struct psip *p)
 {
+	if (p->db)
+		psip_db_flush(p);
+	if (p->commit_timer)
+		su_timer_destroy(p->commit_timer);
+	p->commit_timer = NULL;
 	psip_subs_free(p);
+	psip_rls_fini(p);
 	psip_pubs_free(p);
 	if (p->default_leg)
 		nta_leg_destroy(p->default_leg);
@@ -466,7 +527,9 @@ cfg_copy(struct psip *p, const struct psip_cfg *cfg)
 	p->notify_fail_policy = cfg->notify_fail_policy;
 	p->block_policy = cfg->block_policy;
 	p->max_body = cfg->max_body ? cfg->max_body : 65536;
+	p->rls_throttle_ms = cfg->rls_throttle_ms ? cfg->rls_throttle_ms : 1000;
 	p->sofia_log_level = cfg->sofia_log_level;
+	p->no_rules_policy = cfg->no_rules_policy;
 	return PRES_OK;
 }
 
@@ -486,6 +549,12 @@ psip_start(const struct psip_cfg *cfg)
 	pthread_cond_init(&p->cond, NULL);
 	if (cfg_copy(p, cfg) != PRES_OK)
 		goto fail;
+	/* Every SIP message costs a few short-lived buffers of up to 64 KiB:
+	 * keep freed memory at the top of the heap instead of giving it back to
+	 * the kernel after each message (grow/shrink = 2 mprotect per message;
+	 * process-wide setting, bounded by these few MiB). */
+	mallopt(M_TRIM_THRESHOLD, 8 << 20);
+	mallopt(M_TOP_PAD, 1 << 20);
 	if (pipe2(p->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
 		log_warn("sip: pipe");
 		goto fail;

@@ -31,7 +31,8 @@
 
 #define PSIP_CT_PIDF "application/pidf+xml"
 #define PSIP_CT_WINFO "application/watcherinfo+xml"
-#define PSIP_ALLOW_EVENTS "presence, presence.winfo"
+#define PSIP_CT_XCAPDIFF "application/xcap-diff+xml"
+#define PSIP_ALLOW_EVENTS "presence, presence.winfo, xcap-diff"
 #define PSIP_ALLOW "PUBLISH, SUBSCRIBE, NOTIFY, OPTIONS"
 
 /* ---- pure helpers (psip_util.c, unit-tested) -------------------------- */
@@ -41,6 +42,7 @@ enum psip_event {
 	PSIP_EV_UNKNOWN = 0,
 	PSIP_EV_PRESENCE,
 	PSIP_EV_WINFO,
+	PSIP_EV_XCAPDIFF,             /* RFC 5875 (psip_xcapdiff.c) */
 };
 /** Maps an Event header type ("presence", "presence.winfo") to the enum. */
 enum psip_event psip_event_kind(const char *type);
@@ -135,6 +137,9 @@ int psip_kv_get(const char *s, const char *key, char *out, size_t size);
 
 struct psip_sub;
 struct psip_pres;
+struct psip_ext;	/* resource list / filter / xcap-diff state (psip_rls.c) */
+struct psip_round;
+struct pres_filter;
 
 /** A live publication: its expiry timer. The document lives in the db. */
 struct psip_pub {
@@ -182,6 +187,7 @@ struct psip_sub {
 	int dead;                     /* terminated: freed when orq completes */
 	int linked;                   /* in the id hash and counted */
 	struct psip_pres *pres;
+	struct psip_ext *ext;         /* list, filter or xcap-diff state; NULL none (owned) */
 	struct psip_sub *pnext;       /* in pres list */
 	struct psip_sub *hnext;       /* in id hash */
 };
@@ -190,6 +196,7 @@ struct psip_sub {
 struct psip_pres {
 	char uri[DB_URI_MAX];
 	struct psip_sub *subs;        /* presence and winfo */
+	struct psip_round *round;     /* cached documents and rules, or NULL */
 	int reloaded;                 /* startup: already re-notified */
 	struct psip_pres *hnext;
 };
@@ -200,6 +207,12 @@ struct psip_docmsg {
 };
 
 #define PSIP_HASH_SIZE 4096
+/** Presentities whose composed document, rules and bodies stay cached
+ *  (first in, first out), and for how many seconds at most: every change
+ *  (PUBLISH, expiry, XCAP document event) drops the cache at once; the age
+ *  limit only bounds what out-of-band changes (e.g. new IMPUs) can miss. */
+#define PSIP_ROUNDS_MAX 1024
+#define PSIP_ROUND_TTL 30
 
 struct psip {
 	/* configuration: copies owned by the engine */
@@ -218,6 +231,7 @@ struct psip {
 	int block_policy;
 	unsigned max_body;
 	int sofia_log_level;
+	int no_rules_policy;
 
 	/* thread and mailbox */
 	pthread_t thread;
@@ -243,9 +257,23 @@ struct psip {
 	struct psip_pres *pres_hash[PSIP_HASH_SIZE];
 	struct psip_pub *pub_hash[PSIP_HASH_SIZE];
 	void *digest;                 /* digest engine context (psip_auth.c) */
+	void *rls;                    /* lists, xcap-diff index (psip_rls.c) */
+	unsigned rls_throttle_ms;     /* list NOTIFY batching window */
+	su_timer_t *commit_timer;     /* ends the current write batch */
+	struct psip_pres *round_ring[PSIP_ROUNDS_MAX]; /* cached rounds, FIFO */
+	size_t round_next, n_rounds;
+	int db_batch;                 /* a write transaction is open */
 };
 
 /* psip_agent.c */
+/** Group commit: call before every database write. Opens a transaction
+ *  (if none is open) that psip_db_flush() commits PSIP_COMMIT_MS later, so
+ *  that one commit (and one WAL write of each page) covers every change of
+ *  that window. Without a transaction the write commits by itself. */
+#define PSIP_COMMIT_MS 5
+void psip_db_batch(struct psip *p);
+/** Commits the open write batch now (no-op without one). */
+void psip_db_flush(struct psip *p);
 uint32_t psip_hash(const char *s);
 void psip_stat_add(struct psip *p, size_t offset, int64_t delta);
 #define PSIP_STAT(p, field, d) psip_stat_add((p), offsetof(struct psip_stats, field), (d))
@@ -281,14 +309,146 @@ void psip_presentity_changed(struct psip *p, const char *presentity);
 /** Re-evaluates pres-rules for every presence watcher of @p presentity. */
 void psip_presentity_reauthorize(struct psip *p, const char *presentity);
 
+/* psip_subscribe.c: entry points for the extensions below */
+/** Sends (or queues behind the one in flight) the NOTIFY of @p s. */
+void psip_sub_notify(struct psip_sub *s);
+/** Ends @p s with a final NOTIFY terminated;reason=@p reason. */
+void psip_sub_end(struct psip_sub *s, const char *reason);
+/** Stores @p s again (after its extension state changed). */
+void psip_sub_store(struct psip_sub *s);
+
+/* psip_rls.c, psip_filter.c, psip_xcapdiff.c: resource lists (RFC 4662),
+ * filters (RFC 4660/4661), xcap-diff (RFC 5875). Hooks called by
+ * psip_subscribe.c / psip_agent.c. */
+int psip_rls_init(struct psip *p);
+void psip_rls_fini(struct psip *p);
+/** PRES_OK if @p uri is a resource list service of some rls-services doc. */
+int psip_rls_is_service(struct psip *p, const char *uri);
+/**
+ * Extension checks of a new SUBSCRIBE (after identity): list service
+ * (421/403), xcap-diff (body, ownership: 403/415/400), filter body
+ * (415/400/488). @return 0: go on (*@p ext set or NULL; *@p authorized 1
+ * when the extension already authorized the subscriber); > 0: answered
+ * with that status (irq destroyed).
+ */
+int psip_ext_admit(struct psip *p, nta_incoming_t *irq, const sip_t *sip,
+    enum psip_event ev, const char *resource, const struct psip_who *who,
+    struct psip_ext **ext, int *authorized);
+/** A refresh SUBSCRIBE in the dialog (new filter?): 0 go on; > 0 answered. */
+int psip_ext_refresh(struct psip_sub *s, nta_incoming_t *irq, const sip_t *sip);
+/** Called once @p s is linked (and stored): starts list members etc. */
+void psip_ext_attach(struct psip_sub *s);
+/** 1 if the subscription is a resource list subscription. */
+int psip_ext_is_list(const struct psip_ext *x);
+/** NOTIFY body of an extension subscription. */
+struct psip_ext_body {
+	char *body;          /* malloc'd or NULL */
+	char *ctype;         /* malloc'd or NULL */
+	const char *require; /* static or NULL ("eventlist") */
+};
+/** @return 1 if the extension produced the body (maybe none), 0: default. */
+int psip_ext_notify_body(struct psip_sub *s, struct psip_round *r, struct psip_ext_body *b);
+/** 1 if a presence change should be notified to @p s (filter triggers). */
+int psip_ext_wants(struct psip_sub *s, struct psip_round *r);
+/** "k=v\n" lines to store in db_sub.extra (malloc'd, NULL none). */
+char *psip_ext_save(const struct psip_ext *x);
+/** Restores the extension of a reloaded subscription from its extra. */
+int psip_ext_load(struct psip_sub *s, const char *extra);
+void psip_ext_free(struct psip_sub *s);
+/** A presentity's presence (or, @p reauth, its rules) changed. */
+void psip_rls_member_changed(struct psip *p, const char *presentity, int reauth);
+/** An XCAP document changed (SIP thread). */
+void psip_ext_doc_changed(struct psip *p, const char *auid, const char *xui,
+    const char *doc, const char *old_etag, const char *new_etag);
+
+/* list expansion (pure, unit-tested) */
+struct psip_rls_member {
+	char uri[DB_URI_MAX];
+	char name[128];
+};
+struct psip_rls_list {
+	struct psip_rls_member *m;   /* malloc'd */
+	size_t n, cap;
+	char name[128];              /* display name of the list/service */
+	char deps[8][DB_URI_MAX];    /* XUIs whose documents were read */
+	size_t n_deps;
+	unsigned cycles, dups, unresolved;
+};
+/** Fetches a stored document: PRES_OK with *@p out filled (db_doc_clear). */
+typedef int (*psip_doc_get_cb)(void *arg, const char *auid, const char *xui,
+    const char *name, struct db_doc *out);
+/**
+ * Expands service @p service_uri of an rls-services document into its
+ * members (nested lists, entry-ref, external references into this store;
+ * cycles cut, duplicates merged). PRES_ENOTFOUND: no such presence
+ * service in the document. Clear @p out with psip_rls_list_clear().
+ */
+int psip_rls_expand(const char *rls_doc, size_t len, const char *service_uri,
+    psip_doc_get_cb get, void *arg, struct psip_rls_list *out);
+void psip_rls_list_clear(struct psip_rls_list *l);
+/** One resource of a list NOTIFY (fields borrowed). state: enum
+ *  pres_rlmi_state; body: the member's presence document (active only). */
+struct psip_rls_part {
+	const char *uri, *name, *inst;
+	int state;
+	const char *reason;
+	const char *body;
+	size_t len;
+};
+/**
+ * Builds a list NOTIFY body: multipart/related (random boundary) whose root
+ * part is the RLMI document (list @p list_uri, @p version, full or partial
+ * state) and one application/pidf+xml part per active resource with a body
+ * (Content-ID "<inst>@<domain>"). *@p body and *@p ctype are malloc'd
+ * (caller frees).
+ */
+int psip_rls_body(const char *list_uri, unsigned version, int full, const char *name,
+    const struct psip_rls_part *r, size_t n, const char *domain, char **body, char **ctype);
+/** Splits an XCAP URI ".../<auid>/users/<xui>/<doc>[/~~/<sel>]" (absolute
+ *  or relative): decoded parts into the buffers (doc/sel may be ""). */
+int psip_xcap_uri_split(const char *uri, char *root, size_t root_size, char *auid,
+    size_t auid_size, char *xui, size_t xui_size, char *doc, size_t doc_size,
+    char *sel, size_t sel_size);
+
+/* psip_xcapdiff.c */
+struct psip_xd;
+int psip_xd_admit(struct psip *p, const sip_t *sip, const char *resource,
+    const struct psip_who *who, struct psip_xd **out);
+void psip_xd_free(struct psip_xd *x);
+char *psip_xd_save(const struct psip_xd *x);
+int psip_xd_load(struct psip *p, const char *extra, struct psip_xd **out);
+/** Queues a change when @p x watches the document; 1 if queued. */
+int psip_xd_change(struct psip_xd *x, const char *auid, const char *xui,
+    const char *doc, const char *old_etag, const char *new_etag);
+/** Body: full state (every watched document) or the queued changes. */
+char *psip_xd_body(struct psip *p, struct psip_xd *x, int full);
+
+/** 1 if @p who is the subscriber owning @p xui (one of its IMPUs or its IMPI). */
+int psip_rls_owns(struct psip *p, const struct psip_who *who, const char *xui);
+
+/* psip_filter.c */
+/** Base64 (no newlines) of @p len bytes: malloc'd, NULL on failure. */
+char *psip_b64_encode(const char *in, size_t len);
+/** Decodes base64 into a malloc'd NUL-terminated buffer; NULL if invalid. */
+char *psip_b64_decode(const char *in, size_t *len);
+/** Filter from a SUBSCRIBE body: 0 (none or *@p out set) or SIP status. */
+int psip_filter_from_request(const sip_t *sip, char **xml_out, struct pres_filter **out);
+
 /* psip_body.c: documents through presence/ */
 /** pres-rules decision for a watcher of a presentity. */
 enum psip_decision psip_body_decide(struct psip *p, const char *presentity,
     const char *watcher, int anonymous, char *tkey, size_t tkey_size);
-/** Round cache: one composed document and its per-transformation bodies. */
+/** Round: the presentity's composed document, its pres-rules and its
+ *  bodies per transformation, cached in its psip_pres between changes.
+ *  psip_round_new() returns a reference (cached or new), psip_round_free()
+ *  drops it. */
 struct psip_round;
 struct psip_round *psip_round_new(struct psip *p, const char *presentity);
 void psip_round_free(struct psip_round *r);
+/** The presentity's presence, rules or lists changed: drops its cache. */
+void psip_round_invalidate(struct psip *p, const char *presentity);
+/** 1 if @p uri is the round's presentity or another IMPU of its subscriber. */
+int psip_round_owns(const struct psip_round *r, const char *uri);
 /** pres-rules decision for a watcher within a round. */
 enum psip_decision psip_round_decide(struct psip_round *r, const char *watcher, int anonymous);
 /** Body for a watcher; borrowed until psip_round_free. NULL = no body. */

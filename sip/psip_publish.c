@@ -90,6 +90,7 @@ pub_expired(void *magic, su_timer_t *t, void *arg)
 	}
 	db_pub_clear(&dp);
 	log_debug("sip: publication %s of %s expired", etag, presentity);
+	psip_db_batch(p);
 	db_pub_delete(p->db, etag);
 	pub_forget(p, etag);
 	psip_presentity_changed(p, presentity);
@@ -115,6 +116,7 @@ psip_pubs_load(struct psip *p)
 {
 	int n = 0, rc;
 
+	psip_db_batch(p);
 	rc = db_pub_expire(p->db, pres_now(), &n);
 	if (rc != PRES_OK)
 		return rc;
@@ -254,6 +256,7 @@ psip_publish(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 
 	/* ---- act ---- */
 	if (have_old && expires == 0) {
+		psip_db_batch(p);
 		rc = db_pub_delete(p->db, old.etag);
 		pub_forget(p, old.etag);
 		db_pub_clear(&old);
@@ -283,6 +286,7 @@ psip_publish(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 		np.body = old.body;
 		np.body_len = old.body_len;
 	}
+	psip_db_batch(p);
 	rc = have_old ? db_pub_replace(p->db, old.etag, &np) : db_pub_put(p->db, &np);
 	if (rc != PRES_OK) {
 		db_pub_clear(&old);

@@ -99,6 +99,7 @@ sub_free(struct psip_sub *s)
 			}
 	} else {
 		/* never counted */
+		psip_ext_free(s);
 		psip_dialog_clear(&s->dlg);
 		if (s->leg)
 			nta_leg_destroy(s->leg);
@@ -121,6 +122,7 @@ sub_free(struct psip_sub *s)
 	if (s->timer)
 		su_timer_destroy(s->timer);
 	psip_winfo_clear(s);
+	psip_ext_free(s);
 	psip_dialog_clear(&s->dlg);
 	free(s);
 }
@@ -131,7 +133,7 @@ static int
 sub_save(struct psip_sub *s)
 {
 	struct db_sub ds;
-	char extra[256];
+	char extra[256], *xextra = NULL, *xall = NULL;
 	int rc;
 
 	memset(&ds, 0, sizeof(ds));
@@ -149,7 +151,17 @@ sub_save(struct psip_sub *s)
 	snprintf(extra, sizeof(extra), "anon=%d\nevid=%s\nwinfo_event=%s\nwinfo_version=%u\n",
 	    s->anonymous, s->event_id, s->winfo_event, (unsigned)s->winfo_version);
 	ds.extra = extra;
+	if (s->ext && (xextra = psip_ext_save(s->ext)) != NULL) {
+		size_t n = strlen(extra) + strlen(xextra) + 1;
+		if ((xall = malloc(n)) != NULL) {
+			snprintf(xall, n, "%s%s", extra, xextra);
+			ds.extra = xall;
+		}
+	}
+	psip_db_batch(s->p);
 	rc = db_sub_put(s->p->db, &ds);
+	free(xextra);
+	free(xall);
 	free(ds.dialog);
 	if (rc != PRES_OK)
 		log_warnx("sip: cannot store subscription %s: %s", s->id, pres_strerror(rc));
@@ -240,6 +252,7 @@ sub_notify(struct psip_sub *s, struct psip_round *round)
 	struct psip *p = s->p;
 	char ss[96], ev[96], *owned = NULL;
 	const char *body = NULL, *ctype = NULL;
+	struct psip_ext_body xb = { NULL, NULL, NULL };
 	struct psip_round *own = NULL;
 	int64_t now = pres_now();
 	unsigned left = s->expires > now ? (unsigned)(s->expires - now) : 0;
@@ -251,7 +264,10 @@ sub_notify(struct psip_sub *s, struct psip_round *round)
 	}
 	if (s->leg == NULL)
 		return;
-	if (s->event == PSIP_EV_WINFO) {
+	if (s->ext && psip_ext_notify_body(s, round, &xb)) {
+		body = xb.body;
+		ctype = xb.ctype;
+	} else if (s->event == PSIP_EV_WINFO) {
 		if (s->state == PSIP_ST_ACTIVE) {
 			int full = s->winfo_full || s->wq == NULL;
 			owned = psip_body_winfo(p, s, full);
@@ -282,9 +298,12 @@ sub_notify(struct psip_sub *s, struct psip_round *round)
 	    SIPTAG_CONTACT_STR(s->dlg.contact ? s->dlg.contact : p->contact),
 	    TAG_IF(body != NULL, SIPTAG_CONTENT_TYPE_STR(ctype)),
 	    TAG_IF(body != NULL, SIPTAG_PAYLOAD_STR(body)),
+	    TAG_IF(xb.require != NULL, SIPTAG_REQUIRE_STR(xb.require)),
 	    TAG_END());
 	psip_round_free(own);
 	free(owned);
+	free(xb.body);
+	free(xb.ctype);
 	if (s->state == PSIP_ST_TERMINATED)
 		s->dead = 2;	/* the final NOTIFY is out */
 	if (s->orq == NULL) {
@@ -314,6 +333,7 @@ sub_terminate(struct psip_sub *s, const char *reason, int notify)
 	s->dead = 1;
 	if (s->timer)
 		su_timer_reset(s->timer);
+	psip_db_batch(p);
 	db_sub_delete(p->db, s->id);
 	if (s->event == PSIP_EV_PRESENCE) {
 		pres_strlcpy(s->winfo_event, reason, sizeof(s->winfo_event));
@@ -516,8 +536,11 @@ check_event_accept(nta_incoming_t *irq, const sip_t *sip, enum psip_event *ev)
 		nta_incoming_destroy(irq);
 		return 489;
 	}
-	type = *ev == PSIP_EV_WINFO ? PSIP_CT_WINFO : PSIP_CT_PIDF;
-	if (!psip_accept_admits(sip->sip_accept, type)) {
+	type = *ev == PSIP_EV_WINFO ? PSIP_CT_WINFO :
+	    *ev == PSIP_EV_XCAPDIFF ? PSIP_CT_XCAPDIFF : PSIP_CT_PIDF;
+	if (!psip_accept_admits(sip->sip_accept, type) &&
+	    /* a list subscriber (RFC 4662) may accept only multipart/related + RLMI */
+	    !(*ev == PSIP_EV_PRESENCE && psip_accept_admits(sip->sip_accept, "multipart/related"))) {
 		nta_incoming_treply(irq, SIP_406_NOT_ACCEPTABLE,
 		    SIPTAG_ACCEPT_STR(type), TAG_END());
 		nta_incoming_destroy(irq);
@@ -584,8 +607,9 @@ psip_subscribe(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 	struct psip_who who;
 	struct db_subscriber owner;
 	struct psip_sub *s;
+	struct psip_ext *ext = NULL;
 	unsigned expires;
-	int status, rc;
+	int status, rc, authorized = 0;
 
 	/* ---- checks ---- */
 	if (check_event_accept(irq, sip, &ev) || check_expires(p, irq, sip, &expires))
@@ -598,6 +622,8 @@ psip_subscribe(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 	memset(&owner, 0, sizeof(owner));
 	rc = db_subscriber_by_impu(p->db, presentity, &owner);
 	db_subscriber_wipe(&owner);
+	if (rc == PRES_ENOTFOUND && ev == PSIP_EV_PRESENCE)
+		rc = psip_rls_is_service(p, presentity);	/* RFC 4662 list */
 	if (rc == PRES_ENOTFOUND)
 		return answer(irq, SIP_404_NOT_FOUND);
 	if (rc != PRES_OK)
@@ -607,8 +633,13 @@ psip_subscribe(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 		return 0;
 	}
 
+	if (psip_ext_admit(p, irq, sip, ev, presentity, &who, &ext, &authorized) != 0)
+		return 0;
+
 	/* ---- authorization ---- */
-	if (ev == PSIP_EV_WINFO) {
+	if (authorized) {
+		st = PSIP_ST_ACTIVE;
+	} else if (ev == PSIP_EV_WINFO || ev == PSIP_EV_XCAPDIFF) {
 		if (who.anonymous || !is_owner(p, &who, presentity))
 			return answer(irq, SIP_403_FORBIDDEN);
 		st = PSIP_ST_ACTIVE;
@@ -618,15 +649,28 @@ psip_subscribe(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 		if (status == 403) {
 			log_info("sip: %s blocked from %s", who.anonymous ? "anonymous" : who.uri,
 			    presentity);
+			s = calloc(1, sizeof(*s));
+			if (s) {	/* frees ext */
+				s->ext = ext;
+				s->p = p;
+				sub_free(s);
+			}
 			return answer(irq, SIP_403_FORBIDDEN);
 		}
 	}
 
 	/* ---- act ---- */
 	s = calloc(1, sizeof(*s));
-	if (s == NULL)
+	if (s == NULL) {
+		struct psip_sub tmp;
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.p = p;
+		tmp.ext = ext;
+		psip_ext_free(&tmp);
 		return answer(irq, SIP_500_INTERNAL_SERVER_ERROR);
+	}
 	s->p = p;
+	s->ext = ext;
 	pres_strlcpy(s->presentity, presentity, sizeof(s->presentity));
 	pres_strlcpy(s->watcher, who.uri, sizeof(s->watcher));
 	s->anonymous = who.anonymous;
@@ -645,6 +689,7 @@ psip_subscribe(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 		return answer(irq, SIP_500_INTERNAL_SERVER_ERROR);
 	}
 	sub_link(p, s);
+	psip_ext_attach(s);
 	reply_200(s, irq, expires);
 	PSIP_STAT(p, subscribes_ok, 1);
 	log_debug("sip: %s subscription %s of %s to %s: %s", psip_event_name(ev), s->id,
@@ -709,6 +754,8 @@ on_dialog_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, const sip_t 
 	}
 	if (strcmp(who.uri, s->watcher) != 0 && !(who.anonymous && s->anonymous))
 		return answer(irq, SIP_403_FORBIDDEN);
+	if (psip_ext_refresh(s, irq, sip) != 0)
+		return 0;
 	if (sip->sip_contact && sip->sip_contact->m_url->url_type != url_any) {
 		/* target refresh (RFC 6665 §4.1.2.1) */
 		su_home_t home[1] = { SU_HOME_INIT(home) };
@@ -746,12 +793,15 @@ psip_presentity_changed(struct psip *p, const char *presentity)
 	struct psip_round *r;
 	struct psip_sub *s, *next;
 
+	psip_round_invalidate(p, presentity);
+	psip_rls_member_changed(p, presentity, 0);	/* after: lists get the new round */
 	if (pr == NULL)
 		return;
 	r = psip_round_new(p, presentity);
 	for (s = pr->subs; s; s = next) {
 		next = s->pnext;
-		if (s->event == PSIP_EV_PRESENCE && s->state == PSIP_ST_ACTIVE)
+		if (s->event == PSIP_EV_PRESENCE && s->state == PSIP_ST_ACTIVE &&
+		    psip_ext_wants(s, r))
 			sub_notify(s, r);
 	}
 	psip_round_free(r);
@@ -762,6 +812,8 @@ static void reauthorize(struct psip *p, const char *presentity, int notify_all);
 void
 psip_presentity_reauthorize(struct psip *p, const char *presentity)
 {
+	psip_round_invalidate(p, presentity);
+	psip_rls_member_changed(p, presentity, 1);
 	reauthorize(p, presentity, 0);
 }
 
@@ -773,6 +825,7 @@ reauthorize(struct psip *p, const char *presentity, int notify_all)
 	struct psip_round *r;
 	struct psip_sub *s, *next;
 
+	psip_round_invalidate(p, presentity);
 	if (pr == NULL)
 		return;
 	r = psip_round_new(p, presentity);
@@ -785,7 +838,8 @@ reauthorize(struct psip *p, const char *presentity, int notify_all)
 		int changed = 0;
 
 		next = s->pnext;
-		if (s->event != PSIP_EV_PRESENCE || s->state == PSIP_ST_TERMINATED)
+		if (s->event != PSIP_EV_PRESENCE || s->state == PSIP_ST_TERMINATED ||
+		    psip_ext_is_list(s->ext))
 			continue;
 		dec = psip_round_decide(r, s->watcher, s->anonymous);
 		psip_decision_apply(dec, p->block_policy, &st, &reason);
@@ -857,6 +911,7 @@ load_one(const struct db_sub *ds, void *arg)
 	if (s->event == PSIP_EV_UNKNOWN || st < 0 || st == PSIP_ST_TERMINATED ||
 	    psip_dialog_parse(ds->dialog, &s->dlg) != PRES_OK) {
 		log_warnx("sip: stored subscription %s unusable, dropped", ds->id);
+		psip_db_batch(c->p);
 		db_sub_delete(c->p->db, ds->id);
 		psip_dialog_clear(&s->dlg);
 		free(s);
@@ -873,8 +928,19 @@ load_one(const struct db_sub *ds, void *arg)
 	    pres_parse_ll(v, 0, 0xffffffffLL, &ll) == 0)
 		s->winfo_version = (uint32_t)ll;
 	s->decision = s->state == PSIP_ST_ACTIVE ? PSIP_DEC_ALLOW : PSIP_DEC_CONFIRM;
+	if (psip_ext_load(s, ds->extra) != PRES_OK) {
+		log_warnx("sip: extension state of subscription %s unusable, dropped", ds->id);
+		psip_db_batch(c->p);
+		db_sub_delete(c->p->db, ds->id);
+		psip_ext_free(s);
+		psip_dialog_clear(&s->dlg);
+		free(s);
+		return 0;
+	}
 	if (leg_restore(s) != PRES_OK) {
+		psip_ext_free(s);
 		log_warnx("sip: dialog of subscription %s unusable, dropped", ds->id);
+		psip_db_batch(c->p);
 		db_sub_delete(c->p->db, ds->id);
 		psip_dialog_clear(&s->dlg);
 		free(s);
@@ -891,6 +957,7 @@ psip_subs_load(struct psip *p)
 	size_t i;
 	int n = 0, rc;
 
+	psip_db_batch(p);
 	rc = db_sub_expire(p->db, pres_now(), &n);
 	if (rc != PRES_OK)
 		return rc;
@@ -902,6 +969,7 @@ psip_subs_load(struct psip *p)
 		struct psip_sub *s = c.list[i];
 		s->cseq_reserved += CSEQ_RESERVE;
 		sub_link(p, s);
+		psip_ext_attach(s);
 		sub_save(s);
 		sub_arm(s);
 	}
@@ -909,14 +977,15 @@ psip_subs_load(struct psip *p)
 	 * subscriptions re-evaluated, winfo ones with a full state */
 	for (i = 0; i < c.n; i++) {
 		struct psip_sub *s = c.list[i];
-		if (s->event == PSIP_EV_PRESENCE)
+		if (s->event == PSIP_EV_PRESENCE && !psip_ext_is_list(s->ext))
 			continue;
 		sub_notify(s, NULL);
 	}
 	for (i = 0; i < c.n; i++) {
 		struct psip_sub *s = c.list[i];
 		/* once per presentity: reauthorize NOTIFYs all its watchers */
-		if (s->event == PSIP_EV_PRESENCE && s->pres && !s->pres->reloaded) {
+		if (s->event == PSIP_EV_PRESENCE && !psip_ext_is_list(s->ext) &&
+		    s->pres && !s->pres->reloaded) {
 			s->pres->reloaded = 1;
 			reauthorize(p, s->presentity, 1);
 		}
@@ -940,8 +1009,35 @@ psip_subs_free(struct psip *p)
 		struct psip_pres *pr, *next;
 		for (pr = p->pres_hash[i]; pr; pr = next) {
 			next = pr->hnext;
+			if (pr->round)
+				psip_round_invalidate(p, pr->uri);
 			free(pr);
 		}
 		p->pres_hash[i] = NULL;
 	}
+	memset(p->round_ring, 0, sizeof(p->round_ring));
+	p->round_next = 0;
+}
+
+/* ---- entry points for psip_rls.c / psip_xcapdiff.c ------------------------ */
+
+void
+psip_sub_notify(struct psip_sub *s)
+{
+	if (s->state != PSIP_ST_TERMINATED)
+		sub_notify(s, NULL);
+}
+
+void
+psip_sub_end(struct psip_sub *s, const char *reason)
+{
+	if (s->state != PSIP_ST_TERMINATED)
+		sub_terminate(s, reason, 1);
+}
+
+void
+psip_sub_store(struct psip_sub *s)
+{
+	if (s->state != PSIP_ST_TERMINATED)
+		sub_save(s);
 }

@@ -24,6 +24,8 @@ psip_event_kind(const char *type)
 		return PSIP_EV_PRESENCE;
 	if (strcasecmp(type, "presence.winfo") == 0)
 		return PSIP_EV_WINFO;
+	if (strcasecmp(type, "xcap-diff") == 0)
+		return PSIP_EV_XCAPDIFF;
 	return PSIP_EV_UNKNOWN;
 }
 
@@ -33,6 +35,7 @@ psip_event_name(enum psip_event ev)
 	switch (ev) {
 	case PSIP_EV_PRESENCE: return "presence";
 	case PSIP_EV_WINFO: return "presence.winfo";
+	case PSIP_EV_XCAPDIFF: return "xcap-diff";
 	default: return "";
 	}
 }

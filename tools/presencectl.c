@@ -23,6 +23,7 @@
 
 #include "pres.h"
 #include "db/db.h"
+#include "presence/presence.h"
 
 #define EXIT_USAGE 2
 #define PW_MAX 1024
@@ -48,6 +49,9 @@ static void usage(FILE *f)
 	    "  subscriber password --impi IMPI (--password PW | --password-file FILE)\n"
 	    "  doc list [--auid AUID] [--xui XUI | --global]\n"
 	    "  doc get --auid AUID (--xui XUI | --global) --name NAME\n"
+	    "  presentity show --impu URI [--document]\n"
+	    "  watchers --impu URI\n"
+	    "  subscriptions --watcher URI\n"
 	    "\n"
 	    "  --db PATH        database file (default var/presenced.db)\n"
 	    "  --realm REALM    digest realm of the IMPI's credentials (default ims.example.com)\n"
@@ -60,6 +64,10 @@ static void usage(FILE *f)
 	    "HA1 digests (MD5 and SHA-256) for (IMPI, REALM) and for (user, host) of\n"
 	    "each sip/sips IMPU. K and OPc are 16 bytes in hex; AMF defaults to 8000,\n"
 	    "SQN to 000000000000.\n"
+	    "presentity/watchers/subscriptions read the SIP state a running presenced\n"
+	    "keeps in the database: live publications (--document: the composed PIDF\n"
+	    "document, with pidf-manipulation, as watchers allowed everything see it),\n"
+	    "and subscriptions with their state (tab-separated lines).\n"
 	    "Exit status: 0 ok, 1 runtime error, 2 usage error.\n");
 }
 
@@ -267,7 +275,7 @@ static int build_creds(const struct db_subscriber *s, const char *realm, const c
 
 enum {
 	O_DB = 256, O_REALM, O_IMPI, O_IMPU, O_DEFAULT, O_PASSWORD, O_PASSWORD_FILE, O_K, O_OPC,
-	O_AMF, O_SQN, O_AUID, O_XUI, O_GLOBAL, O_NAME,
+	O_AMF, O_SQN, O_AUID, O_XUI, O_GLOBAL, O_NAME, O_WATCHER, O_DOCUMENT,
 };
 
 static const struct option long_opts[] = {
@@ -289,6 +297,8 @@ static const struct option long_opts[] = {
 	{ "xui", required_argument, NULL, O_XUI },
 	{ "global", no_argument, NULL, O_GLOBAL },
 	{ "name", required_argument, NULL, O_NAME },
+	{ "watcher", required_argument, NULL, O_WATCHER },
+	{ "document", no_argument, NULL, O_DOCUMENT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -303,7 +313,9 @@ struct args {
 	char *k, *opc;           /* owned secret copies */
 	const char *amf, *sqn;
 	const char *auid, *xui, *name;
+	const char *watcher;
 	int global;
+	int document;
 	unsigned seen;           /* bit per option (O_x - O_DB) */
 };
 
@@ -368,6 +380,8 @@ static void parse_opts(struct ctl *ctl, struct args *a, int argc, char **argv,
 		case O_XUI: a->xui = optarg; break;
 		case O_GLOBAL: a->global = 1; break;
 		case O_NAME: a->name = optarg; break;
+		case O_WATCHER: a->watcher = optarg; break;
+		case O_DOCUMENT: a->document = 1; break;
 		default: break;
 		}
 	}
@@ -796,6 +810,243 @@ static int cmd_doc_get(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/* ---- SIP state (publications, subscriptions) ------------------------------------ */
+
+/* Normalizes a URI option or exits with a usage error. */
+static void need_uri(const char *v, const char *opt, char *out)
+{
+	if (!v)
+		usage_err("--%s is required", opt);
+	if (pres_uri_normalize(v, out, DB_URI_MAX) != PRES_OK)
+		usage_err("--%s '%s' is not a sip:, sips: or tel: URI", opt, v);
+}
+
+static void fmt_left(int64_t expires, char *buf, size_t n)
+{
+	int64_t left = expires - pres_now();
+	if (left > 0)
+		snprintf(buf, n, "%llds", (long long)left);
+	else
+		pres_strlcpy(buf, "expired", n);
+}
+
+struct pub_list {
+	struct pres_pub_in *in;
+	char **bodies;
+	size_t n, cap;
+	int print;
+};
+
+static int pub_cb(const struct db_pub *dp, void *arg)
+{
+	struct pub_list *l = arg;
+	char when[32], left[32];
+
+	if (l->print) {
+		fmt_time(dp->created, when, sizeof(when));
+		fmt_left(dp->expires, left, sizeof(left));
+		printf("publication: etag=%s expires_in=%s changed=%s type=%s bytes=%zu%s%s\n",
+		    dp->etag, left, when, dp->content_type, dp->body_len,
+		    dp->source[0] ? " source=" : "", dp->source);
+	}
+	if (dp->body == NULL)
+		return 0;
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? 2 * l->cap : 8;
+		struct pres_pub_in *ni = realloc(l->in, ncap * sizeof(*ni));
+		if (!ni)
+			return 1;
+		l->in = ni;
+		char **nb = realloc(l->bodies, ncap * sizeof(*nb));
+		if (!nb)
+			return 1;
+		l->bodies = nb;
+		l->cap = ncap;
+	}
+	l->bodies[l->n] = malloc(dp->body_len + 1);
+	if (!l->bodies[l->n])
+		return 1;
+	memcpy(l->bodies[l->n], dp->body, dp->body_len);
+	l->bodies[l->n][dp->body_len] = '\0';
+	l->in[l->n].body = l->bodies[l->n];
+	l->in[l->n].len = dp->body_len;
+	l->in[l->n].timestamp = dp->created;
+	l->n++;
+	return 0;
+}
+
+static void pub_list_free(struct pub_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->bodies[i]);
+	free(l->bodies);
+	free(l->in);
+}
+
+struct sub_count {
+	unsigned active, pending, winfo;
+};
+
+static int count_cb(const struct db_sub *s, void *arg)
+{
+	struct sub_count *c = arg;
+	if (s->expires <= pres_now())
+		return 0;
+	if (strcmp(s->event, "presence") != 0)
+		c->winfo++;
+	else if (strcmp(s->state, "pending") == 0)
+		c->pending++;
+	else if (strcmp(s->state, "active") == 0)
+		c->active++;
+	return 0;
+}
+
+static int cmd_presentity_show(struct ctl *ctl, int argc, char **argv)
+{
+	static const int allowed[] = { O_IMPU, O_DOCUMENT, 0 };
+	struct args a = { 0 };
+	char impu[DB_URI_MAX];
+	struct db_subscriber owner;
+	struct pub_list l = { 0 };
+	struct sub_count c = { 0 };
+	struct db_doc manip;
+	int ret = 1, rc, have_manip;
+
+	parse_opts(ctl, &a, argc, argv, allowed, "presentity show");
+	if (a.n_impus != 1)
+		usage_err("exactly one --impu is required");
+	need_uri(a.impus[0], "impu", impu);
+	struct db *db = open_db(ctl);
+	if (!db)
+		return 1;
+	memset(&owner, 0, sizeof(owner));
+	memset(&manip, 0, sizeof(manip));
+	rc = db_subscriber_by_impu(db, impu, &owner);
+	if (rc == PRES_ENOTFOUND) {
+		run_err("no presentity %s (not an IMPU of any subscriber)", impu);
+		goto out;
+	}
+	if (rc != PRES_OK) {
+		run_err("cannot read %s: %s", impu, pres_strerror(rc));
+		goto out;
+	}
+	if (!a.document) {
+		printf("presentity: %s\nsubscriber: %s\n", impu, owner.impi);
+		fflush(stdout);
+	}
+	l.print = !a.document;
+	rc = db_pub_foreach(db, impu, "presence", pub_cb, &l);
+	if (rc != PRES_OK) {
+		run_err("cannot read publications of %s: %s", impu, pres_strerror(rc));
+		goto out;
+	}
+	have_manip = db_doc_get(db, "pidf-manipulation", impu, "index", &manip) == PRES_OK;
+	if (!a.document) {
+		rc = db_sub_foreach(db, impu, NULL, count_cb, &c);
+		if (rc != PRES_OK) {
+			run_err("cannot read subscriptions of %s: %s", impu, pres_strerror(rc));
+			goto out;
+		}
+		printf("publications: %zu\npidf-manipulation: %s\n", l.n, have_manip ? "yes" : "no");
+		printf("watchers: %u active, %u pending; watcher-info subscriptions: %u\n",
+		    c.active, c.pending, c.winfo);
+		ret = 0;
+		goto out;
+	}
+	char *doc = NULL;
+	size_t len = 0;
+	rc = pres_compose(impu, l.in, l.n, have_manip ? manip.content : NULL,
+	    have_manip ? manip.len : 0, &doc, &len);
+	if (rc != PRES_OK && have_manip) {
+		fprintf(stderr, "presencectl: pidf-manipulation of %s unusable: ignored\n", impu);
+		rc = pres_compose(impu, l.in, l.n, NULL, 0, &doc, &len);
+	}
+	if (rc != PRES_OK) {
+		run_err("cannot compose the presence of %s: %s", impu, pres_strerror(rc));
+		goto out;
+	}
+	ret = fwrite(doc, 1, len, stdout) == len && fputc('\n', stdout) != EOF ? 0 : 1;
+	free(doc);
+out:
+	db_doc_clear(&manip);
+	pub_list_free(&l);
+	db_subscriber_wipe(&owner);
+	db_close(db);
+	return ret;
+}
+
+struct sub_print {
+	const char *watcher;  /* filter (normalized), or NULL */
+	int by_watcher;       /* print the presentity column instead of the watcher */
+	unsigned n;
+};
+
+static int sub_print_cb(const struct db_sub *s, void *arg)
+{
+	struct sub_print *sp = arg;
+	char left[32], since[32], anon[8] = "";
+	const char *state = s->state;
+	char st[64];
+
+	if (sp->watcher && !pres_uri_equal(sp->watcher, s->watcher))
+		return 0;
+	if (s->extra && strstr(s->extra, "anon=1"))
+		pres_strlcpy(anon, "1", sizeof(anon));
+	fmt_left(s->expires, left, sizeof(left));
+	fmt_time(s->created, since, sizeof(since));
+	if (s->reason[0]) {
+		snprintf(st, sizeof(st), "%s;reason=%s", s->state, s->reason);
+		state = st;
+	}
+	printf("%s\t%s\t%s\texpires_in=%s\tsince=%s\tid=%s\n",
+	    sp->by_watcher ? s->presentity : anon[0] || !s->watcher[0] ? "(anonymous)" : s->watcher,
+	    s->event, state, left, since, s->id);
+	sp->n++;
+	return 0;
+}
+
+static int cmd_watchers(struct ctl *ctl, int argc, char **argv)
+{
+	static const int allowed[] = { O_IMPU, 0 };
+	struct args a = { 0 };
+	char impu[DB_URI_MAX];
+	struct sub_print sp = { 0 };
+
+	parse_opts(ctl, &a, argc, argv, allowed, "watchers");
+	if (a.n_impus != 1)
+		usage_err("exactly one --impu is required");
+	need_uri(a.impus[0], "impu", impu);
+	struct db *db = open_db(ctl);
+	if (!db)
+		return 1;
+	int rc = db_sub_foreach(db, impu, NULL, sub_print_cb, &sp);
+	db_close(db);
+	if (rc != PRES_OK)
+		return run_err("cannot read subscriptions: %s", pres_strerror(rc));
+	return 0;
+}
+
+static int cmd_subscriptions(struct ctl *ctl, int argc, char **argv)
+{
+	static const int allowed[] = { O_WATCHER, 0 };
+	struct args a = { 0 };
+	char uri[DB_URI_MAX];
+	struct sub_print sp = { 0 };
+
+	parse_opts(ctl, &a, argc, argv, allowed, "subscriptions");
+	need_uri(a.watcher, "watcher", uri);
+	sp.watcher = uri;
+	sp.by_watcher = 1;
+	struct db *db = open_db(ctl);
+	if (!db)
+		return 1;
+	int rc = db_sub_foreach(db, NULL, NULL, sub_print_cb, &sp);
+	db_close(db);
+	if (rc != PRES_OK)
+		return run_err("cannot read subscriptions: %s", pres_strerror(rc));
+	return 0;
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 struct cmd {
@@ -812,6 +1063,9 @@ static const struct cmd cmds[] = {
 	{ "subscriber", "password", cmd_sub_password },
 	{ "doc", "list", cmd_doc_list },
 	{ "doc", "get", cmd_doc_get },
+	{ "presentity", "show", cmd_presentity_show },
+	{ "watchers", NULL, cmd_watchers },
+	{ "subscriptions", NULL, cmd_subscriptions },
 };
 
 int main(int argc, char **argv)
@@ -843,13 +1097,24 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		usage_err("a command is required");
 	const char *group = argv[optind];
-	if (strcmp(group, "subscriber") != 0 && strcmp(group, "doc") != 0)
+	/* one-word commands */
+	for (size_t i = 0; i < PRES_ARRAY_LEN(cmds); i++) {
+		if (cmds[i].name == NULL && strcmp(cmds[i].group, group) == 0) {
+			int rc = cmds[i].fn(&ctl, argc - optind, argv + optind);
+			if (fflush(stdout) != 0)
+				return 1;
+			return rc;
+		}
+	}
+	if (strcmp(group, "subscriber") != 0 && strcmp(group, "doc") != 0 &&
+	    strcmp(group, "presentity") != 0)
 		usage_err("unknown command '%s'", group);
 	if (optind + 1 >= argc)
 		usage_err("'%s' needs a subcommand", group);
 	const char *name = argv[optind + 1];
 	for (size_t i = 0; i < PRES_ARRAY_LEN(cmds); i++) {
-		if (strcmp(cmds[i].group, group) == 0 && strcmp(cmds[i].name, name) == 0) {
+		if (cmds[i].name && strcmp(cmds[i].group, group) == 0 &&
+		    strcmp(cmds[i].name, name) == 0) {
 			/* hand the command its own argv, argv[0] being its name */
 			int sub_argc = argc - optind - 1;
 			char **sub_argv = argv + optind + 1;

@@ -50,6 +50,7 @@ finish() {
 
 # Writes $T/presenced.conf. Extra config text (e.g. a tls { } override) may be
 # passed as $1 and replaces the default section of the same name.
+# PRES_SIP_EXTRA: more options inside sip { } (e.g. trusted_peers).
 pres_config() {
   XCAP_PORT=$(free_port); BSF_PORT=$(free_port); SIP_PORT=$(free_port); SIPS_PORT=$(free_port)
   [ -d "$T/tls" ] || "$top_srcdir/scripts/gen-demo-certs.sh" "$T/tls" >/dev/null
@@ -67,6 +68,7 @@ sip {
             "sips:127.0.0.1:$SIPS_PORT;transport=tls"}
   tls_dir = "$T/tls/sip"
   min_expires = 10
+  ${PRES_SIP_EXTRA:-}
 }
 xcap {
   listen = "127.0.0.1"

@@ -6,7 +6,7 @@
 # digest: from 127.0.0.2 (not a trusted peer) PUBLISH is challenged; alice's
 # credentials pass (SHA-256), bob's are refused for alice's presentity (403),
 # P-Asserted-Identity alone does not help.
-# restart-a: dave subscribes to alice and saves the dialog in DB.dave;
+# restart-a: dave subscribes to bob (pending: bob has no pres-rules) and saves the dialog in DB.dave;
 # restart-b (after the engine restarted): dave gets a NOTIFY in the same
 # dialog with a higher CSeq, then unsubscribes.
 #
@@ -15,7 +15,7 @@
 #  1. bob subscribes to alice; a PUBLISH by alice reaches bob as a NOTIFY
 #     within 1 s;
 #  2. alice subscribes to her watcher info (full state: bob active);
-#  3. carol subscribes: no rule for her -> pending; winfo partial: pending;
+#  3. carol subscribes: rule confirm -> pending; winfo partial: pending;
 #  4. alice allows carol (pres-rules + change event): carol active with body,
 #     winfo partial: approved;
 #  5. alice blocks carol: carol terminated;reason=rejected;
@@ -205,7 +205,8 @@ if ($mode eq 'digest') {
 if ($mode eq 'restart-a' || $mode eq 'restart-b') {
     my $dave = ua('dave', $base + 3);
     if ($mode eq 'restart-a') {
-        my $cid = request($dave, 'SUBSCRIBE', expires => 600);
+        # bob has no pres-rules document: dave waits (pending) for bob
+        my $cid = request($dave, 'SUBSCRIBE', expires => 600, ruri => 'sip:bob@ims.example.com');
         my $r = wait_for($dave, is_response($cid, 200));
         ok($r, 'dave: SUBSCRIBE 200');
         my $nt = wait_for($dave, is_notify($cid, qr/^(active|pending)/));
@@ -223,7 +224,8 @@ if ($mode eq 'restart-a' || $mode eq 'restart-b') {
         my ($c2) = $nt ? $nt->cseq =~ /^(\d+)/ : (0);
         ok($c2 > $cseq, "dave: its CSeq went up ($cseq -> $c2)");
         $dave->{cseq} = 10;
-        request($dave, 'SUBSCRIBE', call_id => $cid, to_tag => $tag, expires => 0);
+        request($dave, 'SUBSCRIBE', call_id => $cid, to_tag => $tag, expires => 0,
+            ruri => 'sip:bob@ims.example.com');
         ok(wait_for($dave, is_response($cid, 200)), 'dave: unsubscribe in the restored dialog: 200');
         ok(wait_for($dave, is_notify($cid, qr/^terminated/)), 'dave: final NOTIFY');
     }
@@ -235,7 +237,7 @@ my $bob = ua('bob', $base);
 my $carol = ua('carol', $base + 1);
 my $alice = ua('alice', $base + 2);
 
-set_rules('sip:bob@ims.example.com' => 'allow');
+set_rules('sip:bob@ims.example.com' => 'allow', 'sip:carol@ims.example.com' => 'confirm');
 
 # 1. bob watches alice; alice publishes; NOTIFY within 1 s
 my $bcid = request($bob, 'SUBSCRIBE', expires => 600);
@@ -258,7 +260,7 @@ my $w = wait_for($alice, is_notify($wcid, qr/^active/, qr/state="full"/));
 ok($w && body_of($w) =~ m{status="active"[^>]*>sip:bob\@ims.example.com<}s
     || ($w && body_of($w) =~ m{sip:bob\@ims.example.com}), 'alice: winfo full state lists bob');
 
-# 3. carol: no rule -> pending
+# 3. carol: rule confirm -> pending (no rule at all would block)
 my $ccid = request($carol, 'SUBSCRIBE', expires => 600);
 my $cr = wait_for($carol, is_response($ccid, 200));
 ok($cr, 'carol: SUBSCRIBE 200 (not 202)');

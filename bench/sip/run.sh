@@ -1,0 +1,261 @@
+#!/bin/bash
+# bench/sip/run.sh - SIP presence load: presenced against Kamailio 5.6's
+# presence modules with the same sipp scenarios, in the same run, on
+# loopback only, bounded in time (about 3 minutes; --quick: about 1).
+#
+#   bench/sip/run.sh [--quick] [--no-kamailio]
+#
+# Both servers run side by side; each phase loads one, then the other.
+# Scenarios (UDP; sipp closed loop, at most 200 calls in flight):
+#  publish    per call an initial PUBLISH and its removal (2 transactions),
+#             50 presentities
+#  subscribe  per call SUBSCRIBE -> 200 + NOTIFY (with the document), then
+#             unsubscribe -> 200 + NOTIFY terminated (4 transactions)
+#  fanout     one presentity with 1,000 watchers; 5 presence changes, 1.5 s
+#             apart: NOTIFYs per second from the first to the last NOTIFY of
+#             a change (mean over the changes)
+#  memory     RSS (presenced) or PSS summed over its processes (Kamailio)
+#             sampled while subscriptions that stay arrive at 1,700/s for a
+#             minute (at most 100,000): bytes per held subscription
+# For each: throughput and server CPU time per transaction (the CPU figure
+# is steadier on a shared machine), then the ratios presenced / Kamailio.
+#
+# Needs a built presenced (build/ or $top_builddir), sipp, python3, sqlite3;
+# for the baseline kamailio, kamailio-presence-modules and
+# kamailio-sqlite-modules (scripts/install-deps.sh --bench).
+# KAM_CHILDREN (default 2): Kamailio UDP worker processes.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=$(cd "$here/../.." && pwd)
+: "${top_builddir:=$top_srcdir/build}"
+export top_srcdir top_builddir
+U="python3 $here/bench_util.py"
+
+QUICK=0; KAM=1
+for a in "$@"; do
+  case $a in
+    --quick) QUICK=1 ;;
+    --no-kamailio) KAM=0 ;;
+    *) echo "usage: $0 [--quick] [--no-kamailio]" >&2; exit 2 ;;
+  esac
+done
+command -v sipp >/dev/null || { echo "sipp is not installed" >&2; exit 1; }
+command -v sqlite3 >/dev/null || { echo "sqlite3 is not installed" >&2; exit 1; }
+[ -x "$top_builddir/presenced" ] || { echo "build presenced first (scripts/build.sh)" >&2; exit 1; }
+if [ $KAM = 1 ] && ! command -v kamailio >/dev/null; then
+  echo "kamailio not installed (scripts/install-deps.sh --bench): presenced only"; KAM=0
+fi
+KMOD=/usr/lib/x86_64-linux-gnu/kamailio/modules
+[ -d "$KMOD" ] || KMOD=$(dirname "$(find /usr/lib -name presence.so -path '*kamailio*' 2>/dev/null | head -1)")
+
+N_PRES=50           # presentities for publish/subscribe
+PUB_CALLS=10000     # 20,000 PUBLISH transactions
+SUB_CALLS=5000      # 20,000 transactions (10,000 SUBSCRIBE + 10,000 NOTIFY)
+FAN=1000            # watchers of the fan-out presentity
+ROUNDS=5            # presence changes of the fan-out presentity
+HOLD_MAX=100000     # held subscriptions for the memory figure
+HOLD_SECS=60        # ... or as many as fit in this time
+HOLD_RATE=1700      # new subscriptions per second
+INFLIGHT=200        # sipp calls in flight
+if [ $QUICK = 1 ]; then PUB_CALLS=2000; SUB_CALLS=1000; ROUNDS=3; HOLD_MAX=20000; HOLD_SECS=40; HOLD_RATE=500; fi
+
+# presenced on free loopback ports through the integration-test helpers
+. "$top_srcdir/tests/integration/lib.sh"
+KPID=""; KDB=""
+bench_cleanup() {
+  if [ -n "$KPID" ] && kill -0 "$KPID" 2>/dev/null; then kill -TERM "$KPID"; wait "$KPID" 2>/dev/null || true; fi
+  [ -z "$KDB" ] || rm -rf "$KDB"
+  if [ -n "${BENCH_KEEP:-}" ]; then
+    if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; fi
+    echo "kept $T"; return
+  fi
+  FAILS=0; cleanup
+}
+trap bench_cleanup EXIT
+OUT="$T/out"; mkdir -p "$OUT"
+SIPP_PORT=$(free_port)
+FANPUB_PORT=$(free_port)
+{ echo SEQUENTIAL; i=0; while [ $i -lt $N_PRES ]; do echo "user$i;seed-$i"; i=$((i+1)); done; } >"$T/users.csv"
+
+now() { date +%s.%N; }
+srv_pids() { if [ "$1" = presenced ]; then echo "$PID"; else echo "$KPID" $(ps -o pid= --ppid "$KPID" 2>/dev/null); fi; }
+srv_port() { if [ "$1" = presenced ]; then echo "$SIP_PORT"; else echo "$KPORT"; fi; }
+
+# sipp closed loop; prints "<successful calls> <failed calls> <seconds>"
+run_sipp() { # tag port scenario calls [extra sipp args]
+  tag=$1 port=$2 scen=$3 calls=$4; shift 4
+  t0=$(now)
+  (cd "$T" && timeout 120 sipp -sf "$here/$scen" -inf "$T/users.csv" -i 127.0.0.1 -p "$SIPP_PORT" \
+     -t u1 -aa -buff_size 4194304 -r 100000 -l "$INFLIGHT" -m "$calls" -nostdin -trace_stat -stf "$OUT/$tag.stat" \
+     -fd 1 -recv_timeout 5000 -timeout 90 -max_recv_loops 5000 -max_sched_loops 5000 "$@" \
+     "127.0.0.1:$port" >"$OUT/$tag.sipp" 2>&1) || true
+  $U stat "$OUT/$tag.stat" "$t0" "$(now)"
+}
+
+declare -A R
+SERVERS="presenced"
+
+phase_calls() { # phase scenario calls transactions-per-call unit
+  phase=$1 scen=$2 calls=$3 tpc=$4 unit=$5
+  for name in $SERVERS; do
+    c0=$($U cpu $(srv_pids "$name"))
+    read -r ok bad secs < <(run_sipp "$name-$phase" "$(srv_port "$name")" "$scen" "$calls")
+    c1=$($U cpu $(srv_pids "$name"))
+    R[$name.$phase]=$(python3 -c "print('%.0f' % ($tpc*$ok/$secs))")
+    R[$name.$phase.cpu]=$(python3 -c "print('%.0f' % (1e6*($c1-$c0)/max($tpc*$ok,1)))")
+    printf '   %-9s %-10s %6d calls ok, %4d failed, %6.2f s: %7s %s/s, server CPU %s us/transaction\n' \
+      "$phase" "$name" "$ok" "$bad" "$secs" "${R[$name.$phase]}" "$unit" "${R[$name.$phase.cpu]}"
+  done
+}
+
+phase_fanout() {
+  $U fanpub "$ROUNDS" >"$T/fanpub.xml"
+  for name in $SERVERS; do
+    port=$(srv_port "$name")
+    rm -f "$T"/fanout-watch_*_logs.log
+    (cd "$T" && timeout 120 sipp -sf "$here/fanout-watch.xml" -i 127.0.0.1 -p "$SIPP_PORT" -t u1 -aa -buff_size 4194304 \
+       -r 1000 -l "$FAN" -m "$FAN" -recv_timeout 30000 -nostdin -trace_logs \
+       -log_file "$OUT/$name-fanout.log" -trace_stat -stf "$OUT/$name-fanout.stat" -fd 1 \
+       "127.0.0.1:$port" >"$OUT/$name-fanout.sipp" 2>&1) &
+    wpid=$!
+    sleep 3
+    c0=$($U cpu $(srv_pids "$name"))
+    (cd "$T" && timeout 60 sipp -sf "$T/fanpub.xml" -i 127.0.0.1 -p "$FANPUB_PORT" -t u1 -m 1 \
+       -nostdin "127.0.0.1:$port" >"$OUT/$name-fanpub.sipp" 2>&1) || echo "   fan-out publisher failed ($name)"
+    c1=$($U cpu $(srv_pids "$name"))
+    wait $wpid || true
+    read -r rate ms n < <($U fanout "$FAN" "$OUT/$name-fanout.log")
+    R[$name.fanout]=$rate
+    R[$name.fanout.cpu]=$(python3 -c "print('%.0f' % (1e6*($c1-$c0)/max($n,1)))")
+    printf '   %-9s %-10s %d watchers x %d changes: %d NOTIFYs seen (of %d), %.1f ms per change: %7s NOTIFY/s, server CPU %s us/NOTIFY\n' \
+      fanout "$name" "$FAN" "$ROUNDS" "$n" "$((FAN * ROUNDS))" "$ms" "$rate" "${R[$name.fanout.cpu]}"
+  done
+}
+
+# Memory: subscriptions arrive at a fixed rate for HOLD_SECS; the server's
+# memory is sampled every second. Transactions stay in memory for a while
+# after they complete (sofia nta: 32 s for a non-INVITE server transaction
+# over UDP, Timer J), so the figure is the slope of memory against held
+# subscriptions once that is in a steady state (samples after 35 s); the
+# gross figure (everything / count) is printed too.
+phase_memory() {
+  for name in $SERVERS; do
+    kind=$([ "$name" = presenced ] && echo rss || echo pss)
+    port=$(srv_port "$name")
+    sleep 1
+    : >"$OUT/$name-mem.samples"
+    t0=$(now)
+    (cd "$T" && timeout $((HOLD_SECS + 30)) sipp -sf "$here/hold.xml" -inf "$T/users.csv" -i 127.0.0.1 \
+       -p "$SIPP_PORT" -t u1 -aa -buff_size 4194304 -r "$HOLD_RATE" -l 5000 -m "$HOLD_MAX" -nostdin -trace_stat \
+       -stf "$OUT/$name-hold.stat" -fd 1 -recv_timeout 10000 -timeout "$HOLD_SECS" \
+       "127.0.0.1:$port" >"$OUT/$name-hold.sipp" 2>&1) &
+    hpid=$!
+    while kill -0 "$hpid" 2>/dev/null; do
+      echo "$(python3 -c "print('%.1f' % ($(now) - $t0))") $($U count "$OUT/$name-hold.stat") $($U mem "$kind" $(srv_pids "$name"))" \
+        >>"$OUT/$name-mem.samples"
+      sleep 1
+    done
+    wait "$hpid" || true
+    read -r ok bad secs < <($U stat "$OUT/$name-hold.stat" "$t0" "$(now)")
+    read -r per gross nwin < <($U slope "$OUT/$name-mem.samples" 35)
+    R[$name.mem]=$per
+    printf '   %-9s %-10s %d subscriptions held (%d failed) in %.0f s: %s bytes per subscription (steady state, over %d), %s gross (%s)\n' \
+      memory "$name" "$ok" "$bad" "$secs" "$per" "$nwin" "$gross" "$(echo "$kind" | tr a-z A-Z)"
+  done
+}
+
+# ---- presenced: trusted loopback peer (P-Asserted-Identity), every watcher
+# allowed when there are no pres-rules (as Kamailio's force_active below)
+PRES_SIP_EXTRA='trusted_peers = {"127.0.0.1"}
+  no_pres_rules = "allow"
+  max_expires = 3600'
+pres_config
+sed -i 's/^log_level = "debug"/log_level = "info"/' "$T/presenced.conf"
+pres_provision
+i=0
+while [ $i -lt $N_PRES ]; do
+  "$PRESENCECTL" --db "$T/presenced.db" subscriber add --impi "user$i@ims.example.com" \
+    --impu "sip:user$i@ims.example.com" >/dev/null
+  i=$((i+1))
+done
+"$PRESENCECTL" --db "$T/presenced.db" subscriber add --impi fan@ims.example.com \
+  --impu sip:fan@ims.example.com >/dev/null
+pres_start
+
+# ---- Kamailio 5.6: presence + presence_xml + db_sqlite (the baseline)
+if [ $KAM = 1 ]; then
+  KPORT=$(free_port)
+  mkdir -p "$T/kam"
+  # Kamailio's database on tmpfs: its db_sqlite cannot relax fsync
+  # (synchronous FULL), so this spares it every fsync: the baseline's best case
+  KDB=$(mktemp -d /dev/shm/psip-bench-kam.XXXXXX)
+  { echo "PRAGMA journal_mode = WAL;"; cat /usr/share/kamailio/db_sqlite/standard-create.sql \
+      /usr/share/kamailio/db_sqlite/presence-create.sql; } | sqlite3 "$KDB/kam.db" >/dev/null
+  cat >"$T/kam/kamailio.cfg" <<EOF
+#!KAMAILIO
+# minimal presence server: PUBLISH and SUBSCRIBE handled by the presence
+# module, PIDF by presence_xml (force_active: every watcher allowed), state in
+# SQLite (subs_db_mode 1: subscriptions cached in memory, written back by timer)
+debug=0
+log_stderror=yes
+children=${KAM_CHILDREN:-2}
+listen=udp:127.0.0.1:$KPORT
+disable_tcp=yes
+mpath="$KMOD/"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "pv.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "db_sqlite.so"
+loadmodule "presence.so"
+loadmodule "presence_xml.so"
+modparam("presence", "db_url", "sqlite://$KDB/kam.db")
+modparam("presence", "server_address", "sip:127.0.0.1:$KPORT")
+modparam("presence", "max_expires", 3600)
+modparam("presence_xml", "db_url", "sqlite://$KDB/kam.db")
+modparam("presence_xml", "force_active", 1)
+request_route {
+	if (is_method("PUBLISH")) { handle_publish(); exit; }
+	if (is_method("SUBSCRIBE")) { handle_subscribe(); exit; }
+	if (is_method("ACK")) { exit; }
+	sl_send_reply("405", "Method Not Allowed");
+}
+EOF
+  kamailio -f "$T/kam/kamailio.cfg" -DD -E -m 1024 -M 16 >"$T/kam/kamailio.log" 2>&1 &
+  KPID=$!
+  i=0
+  while [ -z "$(ps -o pid= --ppid "$KPID" 2>/dev/null)" ]; do
+    i=$((i+1)); [ $i -gt 50 ] && { echo "kamailio did not start"; cat "$T/kam/kamailio.log"; exit 1; }
+    sleep 0.1
+  done
+  sleep 1
+  SERVERS="presenced kamailio"
+fi
+
+echo "presenced $(git -C "$top_srcdir" describe --always --dirty 2>/dev/null || echo '?') vs" \
+  "$([ $KAM = 1 ] && echo "Kamailio $(kamailio -v 2>/dev/null | head -1 | awk '{print $3}') (children=${KAM_CHILDREN:-2})" || echo "no baseline");" \
+  "$(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) at start"
+# one long-lived publication per presentity: NOTIFYs carry a document on both
+for name in $SERVERS; do
+  read -r ok bad secs < <(run_sipp "$name-seed" "$(srv_port "$name")" seed.xml "$N_PRES")
+  [ "$bad" = 0 ] && [ "$ok" = "$N_PRES" ] || echo "   seed ($name): $ok ok, $bad failed"
+done
+
+phase_calls publish publish.xml "$PUB_CALLS" 2 PUBLISH
+phase_calls subscribe subscribe.xml "$SUB_CALLS" 4 tx
+phase_fanout
+phase_memory
+
+if [ $KAM = 1 ]; then
+  echo "== presenced / Kamailio (goal >= 2)"
+  for k in publish subscribe fanout; do
+    printf '   %-10s throughput %7s / %7s = %s    CPU per transaction: %s / %s us = %s less\n' "$k" \
+      "${R[presenced.$k]}" "${R[kamailio.$k]}" "$($U ratio "${R[presenced.$k]}" "${R[kamailio.$k]}")" \
+      "${R[presenced.$k.cpu]}" "${R[kamailio.$k.cpu]}" "$($U ratio "${R[kamailio.$k.cpu]}" "${R[presenced.$k.cpu]}")"
+  done
+  printf '   %-10s %s / %s bytes per held subscription = %s less\n' memory \
+    "${R[presenced.mem]}" "${R[kamailio.mem]}" "$($U ratio "${R[kamailio.mem]}" "${R[presenced.mem]}")"
+fi
+grep -Eq "Sanitizer|runtime error" "$T/presenced.log" && echo "WARNING: sanitizer report in the presenced log"
+exit 0
