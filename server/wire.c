@@ -149,15 +149,16 @@ static int cred_cb(void *arg, const char *username, const char *realm, int alg,
 		rc = gba_naf_auth_cred_cb(&cx->gba, username, realm, alg, ha1, ha1_len, who);
 		if (rc == PRES_OK) {
 			/* forced re-authentication (presencectl subscriber reauth):
-			 * keys bootstrapped before it are void: bootstrap again */
+			 * keys bootstrapped before it are void: bootstrap again.
+			 * The engine refuses with AUTH_R_REAUTH (401, GBA realm) once
+			 * the response is verified: a UE that proves the old key is
+			 * not counted as an authentication failure. */
 			struct db_subscriber s;
 			memset(&s, 0, sizeof(s));
 			if (db_subscriber_get(cx->db, who->impi, &s) == PRES_OK) {
 				who->not_before = s.auth_not_before;
-				if (s.auth_not_before && who->auth_time && who->auth_time < s.auth_not_before) {
+				if (s.auth_not_before && who->auth_time && who->auth_time < s.auth_not_before)
 					gba_naf_forget(w->naf, username);
-					rc = PRES_ENOTFOUND;
-				}
 			}
 			db_subscriber_wipe(&s);
 			OPENSSL_cleanse(&s, sizeof(s));
