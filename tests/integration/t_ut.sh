@@ -10,7 +10,7 @@ PRES_SIP_ENABLED=false
 # the clients (which have no certificate) ignore (TS 33.141 6.1.4).
 PRES_TLS_SECTION='tls { session_lifetime = 86400 request_client_cert = true }'
 PRES_AUTH_SECTION='auth { gba = true digest = true realm = "ims.example.com"
-  fail_limit = 3 fail_window = 60 fail_block = 20 }'
+  fail_limit = 3 fail_window = 60 fail_block = 20 ap_peers = { "127.0.0.5" } }'
 pres_config
 pres_provision
 pres_start
@@ -171,6 +171,11 @@ AZ=$(dg MD5 "$BTID" "$KSNAF" "$GREALM" GET "$A_RULES" "$NONCE" "$OPAQUE" auth 00
 st=$(xcurl -H "Authorization: $AZ" -o /dev/null -w '%{http_code}' "$BASE$A_RULES")
 expect_eq "next nonce-count (00000002) on the same nonce: 200" 200 "$st"
 AZ=$(dg SHA-256 "$BTID" "$KSNAF" "$GREALM" PUT "$A_RULES" "$NONCE" "$OPAQUE" auth-int 00000003 0a4f113b "$DATA/rfc5025-pres-rules.xml")
+st=$(xcurl -X PUT -H "Authorization: $AZ" -H "Content-Type: $PR_CT" --data-binary "@$DATA/rfc5025-pres-rules.xml" \
+  -D "$T/h" -o /dev/null -w '%{http_code}' "$BASE$A_RULES")
+expect_eq "qop=auth-int (SHA-256) PUT with the body it covers: 200" 200 "$st"
+expect_match "... Authentication-Info with qop=auth-int" "^Authentication-Info: .*qop=auth-int" "$T/h"
+AZ=$(dg SHA-256 "$BTID" "$KSNAF" "$GREALM" PUT "$A_RULES" "$NONCE" "$OPAQUE" auth-int 00000004 0a4f113b "$DATA/rfc5025-pres-rules.xml")
 st=$(xcurl -X PUT -H "Authorization: $AZ" -H "Content-Type: $PR_CT" --data-binary "@$DATA/oma-pres-rules.xml" \
   -o /dev/null -w '%{http_code}' "$BASE$A_RULES")
 expect_eq "qop=auth-int over another body than the one sent: 401" 401 "$st"
@@ -195,6 +200,35 @@ st=$(gcurl "$(field BTID "$T/o")" "$(field KSNAF "$T/o")" "$BASE$A_RULES")
 expect_eq "Ks_NAF derived for plain HTTP (Ua id 01 00 00 00 02) over TLS: 401" 401 "$st"
 st=$(gcurl "$BTID" "$KSNAF" "$BASE$A_RULES")
 expect_eq "the right Ks_NAF still works" 200 "$st"
+
+# NAF_Id = FQDN || 01 00 01 yy zz with the suite each connection negotiates
+CAPS=/xcap-root/xcap-caps/global/index
+challenge "$CAPS" MD5
+i=1
+for cs in 1.3:TLS_AES_256_GCM_SHA384:1302 1.3:TLS_CHACHA20_POLY1305_SHA256:1303 \
+    1.2:ECDHE-RSA-AES256-GCM-SHA384:c030 1.2:ECDHE-RSA-CHACHA20-POLY1305:cca8 \
+    1.2:ECDHE-RSA-AES128-SHA:c013 1.2:AES128-GCM-SHA256:009c; do
+  v=${cs%%:*}; name=${cs#*:}; name=${name%:*}; code=${cs##*:}
+  ue_alice --cipher-suite "$code" --print > "$T/o" 2> "$T/e" || true
+  rawget "$CAPS" "$(dg MD5 "$(field BTID "$T/o")" "$(field KSNAF "$T/o")" "$GREALM" GET "$CAPS" "$NONCE" "$OPAQUE" auth "0000000$i" beef)" > "$T/req"
+  i=$((i+1))
+  if [ "$v" = 1.3 ]; then sreq "$T/req" "$T/o1" -tls1_3 -ciphersuites "$name"
+  else sreq "$T/req" "$T/o1" -tls1_2 -cipher "$name"; fi
+  if grep -q "Cipher is $name" "$T/o1" && grep -q "^HTTP/1.1 200" "$T/o1"; then ok "Ks_NAF for suite $code ($name, TLS $v): 200"
+  else fail "Ks_NAF for suite $code ($name, TLS $v): 200"; grep -E "Cipher is|^HTTP" "$T/o1" | sed 's/^/    /'; fi
+done
+
+# ---- 4b. Authentication Proxy (TS 33.222 clause 6): X-3GPP-Asserted-Identity
+st=$(xcurl --interface 127.0.0.5 -H "X-3GPP-Asserted-Identity: \"$ALICE\"" -o "$T/b" -w '%{http_code}' "$BASE$A_RULES")
+expect_eq "asserted identity from the trusted AP (127.0.0.5): 200 without digest" 200 "$st"
+expect_match "... the document" "ruleset" "$T/b"
+st=$(xcurl --interface 127.0.0.5 -H "X-3GPP-Asserted-Identity: \"$ALICE\"" -o /dev/null -w '%{http_code}' "$XR/pres-rules/users/$BOB/index")
+expect_eq "AP-asserted alice on bob's document: 403" 403 "$st"
+st=$(xcurl --interface 127.0.0.5 -H 'X-3GPP-Asserted-Identity: "sip:mallory@ims.example.com"' -o /dev/null -w '%{http_code}' "$BASE$A_RULES")
+expect_eq "AP-asserted identity that is not provisioned: 403" 403 "$st"
+st=$(xcurl -H "X-3GPP-Asserted-Identity: \"$ALICE\"" -o /dev/null -w '%{http_code}' "$BASE$A_RULES")
+expect_eq "asserted identity from a peer outside the trust domain: ignored, 401" 401 "$st"
+expect_match "... logged" "X-3GPP-Asserted-Identity from a peer outside the trust domain ignored" "$T/presenced.log"
 
 # ---- 5. forced re-authentication, seen on resumed TLS sessions
 for v in 1.2 1.3; do
