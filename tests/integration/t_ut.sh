@@ -218,6 +218,12 @@ for cs in 1.3:TLS_AES_256_GCM_SHA384:1302 1.3:TLS_CHACHA20_POLY1305_SHA256:1303 
   else fail "Ks_NAF for suite $code ($name, TLS $v): 200"; grep -E "Cipher is|^HTTP" "$T/o1" | sed 's/^/    /'; fi
 done
 
+# TLS 1.3 with the usual X25519 key share: no HelloRetryRequest round trip
+(sleep 0.3; echo) | timeout 10 openssl s_client -connect "127.0.0.1:$XCAP_PORT" -servername "$XCAP_HOST" \
+  -CAfile "$T/tls/ca.crt" -tls1_3 -msg > "$T/o" 2>&1 || true
+expect_eq "TLS 1.3: one ServerHello (no HelloRetryRequest for an X25519 key share)" 1 "$(grep -c '<<< .*ServerHello' "$T/o")"
+expect_match "... X25519 negotiated" "^Server Temp Key: X25519" "$T/o"
+
 # ---- 4b. Authentication Proxy (TS 33.222 clause 6): X-3GPP-Asserted-Identity
 st=$(xcurl --interface 127.0.0.5 -H "X-3GPP-Asserted-Identity: \"$ALICE\"" -o "$T/b" -w '%{http_code}' "$BASE$A_RULES")
 expect_eq "asserted identity from the trusted AP (127.0.0.5): 200 without digest" 200 "$st"
