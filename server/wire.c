@@ -42,7 +42,9 @@ struct wire {
 	struct gba_bsf *bsf;
 	struct psip *sip;
 	struct http_srv *xcap_srv, *bsf_srv;
-	char gba_realm[300];
+	/* GBA realm "3GPP-bootstrapping@<FQDN>" per name of the NAF: [0] the
+	 * xcap fqdn, [1 + i] virtual host i (chosen by SNI); "" = GBA off */
+	char gba_realm[1 + CFG_MAX_LIST][300];
 	char xcap_root_uri[512];
 };
 
@@ -134,7 +136,19 @@ struct cred_ctx {
 	struct db *db;
 	struct gba_naf_conn gba;
 	int gba_ok;
+	const char *gba_realm;     /* realm of the NAF name this connection uses */
 };
+
+/* The NAF name the UE addressed (TS 33.220: NAF_Id carries the FQDN the UE
+ * used): the TLS server name if it is one of the virtual hosts, else the
+ * xcap fqdn. @return index into w->gba_realm. */
+static size_t naf_name_index(const struct wire *w, const struct http_req *rq)
+{
+	for (size_t i = 0; rq->sni && i < w->cfg->xcap.n_vhosts; i++)
+		if (strcasecmp(rq->sni, w->cfg->xcap.vhosts[i].name) == 0)
+			return 1 + i;
+	return 0;
+}
 
 static int cred_cb(void *arg, const char *username, const char *realm, int alg,
     uint8_t *ha1, size_t *ha1_len, struct auth_identity *who)
@@ -143,7 +157,7 @@ static int cred_cb(void *arg, const char *username, const char *realm, int alg,
 	struct wire *w = cx->w;
 	int rc;
 
-	if (w->gba_realm[0] && strcmp(realm, w->gba_realm) == 0) {
+	if (cx->gba_realm && cx->gba_realm[0] && strcmp(realm, cx->gba_realm) == 0) {
 		if (!cx->gba_ok)
 			return PRES_ENOTFOUND;
 		rc = gba_naf_auth_cred_cb(&cx->gba, username, realm, alg, ha1, ha1_len, who);
@@ -185,12 +199,13 @@ static void add_challenges(struct wire *w, const struct http_req *rq, int stale,
 {
 	const char *ua = http_req_header(rq, "User-Agent");
 	int gba_ua = has_token(ua, "3gpp-gba") || has_token(ua, "3gpp-gba-uicc");
+	const char *gba_realm = w->gba_realm[naf_name_index(w, rq)];
 	const char *realms[2];
 	size_t n = 0;
-	if (w->cfg->auth.digest && !(gba_ua && w->gba_realm[0]))
+	if (w->cfg->auth.digest && !(gba_ua && gba_realm[0]))
 		realms[n++] = w->cfg->auth.realm;
-	if (w->gba_realm[0] && (gba_ua || n == 0 || w->cfg->auth.gba))
-		realms[n++] = w->gba_realm;
+	if (gba_realm[0] && (gba_ua || n == 0 || w->cfg->auth.gba))
+		realms[n++] = gba_realm;
 	struct auth_challenges *ch = calloc(1, sizeof(*ch));
 	if (!ch)
 		return;
@@ -279,7 +294,8 @@ static void xcap_handler(void *arg, const struct http_req *rq, struct http_resp 
 			log_info("ut: req=%lu peer=%s: X-3GPP-Asserted-Identity from a peer outside "
 			    "the trust domain ignored", rq->id, rq->peer);
 		/* 2. HTTP Digest: GBA (B-TID/Ks_NAF) or provisioned password */
-		struct cred_ctx cx = { .w = w, .db = db };
+		size_t ni = naf_name_index(w, rq);
+		struct cred_ctx cx = { .w = w, .db = db, .gba_realm = w->gba_realm[ni] };
 		if (w->naf) {
 			uint8_t ua[GBA_UA_ID_LEN];
 			if (rq->tls)
@@ -287,7 +303,8 @@ static void xcap_handler(void *arg, const struct http_req *rq, struct http_resp 
 			else
 				gba_ua_id_http(ua);
 			cx.gba.naf = w->naf;
-			cx.gba_ok = gba_naf_id_make(cfg->xcap.fqdn, ua, &cx.gba.naf_id) == PRES_OK &&
+			cx.gba_ok = gba_naf_id_make(ni ? cfg->xcap.vhosts[ni - 1].name : cfg->xcap.fqdn,
+			    ua, &cx.gba.naf_id) == PRES_OK &&
 			    (!rq->tls || rq->cipher_suite != 0);
 		}
 		struct auth_http_req ar = {
@@ -521,8 +538,18 @@ int wire_start(const struct pres_cfg *cfg, struct wire **out)
 	if (cfg->auth.digest)
 		ac.realms[ac.n_realms++] = cfg->auth.realm;
 	if (cfg->auth.gba) {
-		gba_naf_realm(cfg->xcap.fqdn, w->gba_realm, sizeof(w->gba_realm));
-		ac.realms[ac.n_realms++] = w->gba_realm;
+		gba_naf_realm(cfg->xcap.fqdn, w->gba_realm[0], sizeof(w->gba_realm[0]));
+		ac.realms[ac.n_realms++] = w->gba_realm[0];
+		for (size_t i = 0; cfg->xcap.tls && i < cfg->xcap.n_vhosts; i++) {
+			if (ac.n_realms >= AUTH_MAX_REALMS ||
+			    gba_naf_realm(cfg->xcap.vhosts[i].name, w->gba_realm[1 + i],
+			    sizeof(w->gba_realm[0])) != PRES_OK) {
+				log_warnx("gba: no GBA on virtual host %s", cfg->xcap.vhosts[i].name);
+				w->gba_realm[1 + i][0] = '\0';
+				continue;
+			}
+			ac.realms[ac.n_realms++] = w->gba_realm[1 + i];
+		}
 	}
 	if (ac.n_realms == 0)
 		ac.realms[ac.n_realms++] = cfg->auth.realm;   /* AP-only: never succeeds */

@@ -218,6 +218,17 @@ for cs in 1.3:TLS_AES_256_GCM_SHA384:1302 1.3:TLS_CHACHA20_POLY1305_SHA256:1303 
   else fail "Ks_NAF for suite $code ($name, TLS $v): 200"; grep -E "Cipher is|^HTTP" "$T/o1" | sed 's/^/    /'; fi
 done
 
+# NAF_Id carries the NAF name the UE used: the SNI virtual host has its own
+ALT=xcap-alt.ims.example.com
+curl -sS --cacert "$T/tls/ca.crt" --resolve "$ALT:$XCAP_PORT:127.0.0.1" -A "x 3gpp-gba" -D "$T/h" -o /dev/null \
+  "https://$ALT:$XCAP_PORT$A_RULES"
+expect_match "virtual host $ALT: GBA realm with its own name" "^WWW-Authenticate: Digest realm=\"3GPP-bootstrapping@$ALT\"" "$T/h"
+ue_alice --resolve "$ALT:$XCAP_PORT:127.0.0.1" --url "https://$ALT:$XCAP_PORT$A_RULES" --print > "$T/o" 2> "$T/e" || true
+expect_match "virtual host $ALT: GBA with NAF_Id = $ALT || Ua id: 200" "Ut GET -> HTTP 200" "$T/e"
+st=$(curl -sS --cacert "$T/tls/ca.crt" --resolve "$ALT:$XCAP_PORT:127.0.0.1" --digest -u "$BTID:$KSNAF" \
+  -A "x 3gpp-gba" -o /dev/null -w '%{http_code}' "https://$ALT:$XCAP_PORT$A_RULES")
+expect_eq "virtual host $ALT: a Ks_NAF derived for $XCAP_HOST does not work there: 401" 401 "$st"
+
 # TLS 1.3 with the usual X25519 key share: no HelloRetryRequest round trip
 (sleep 0.3; echo) | timeout 10 openssl s_client -connect "127.0.0.1:$XCAP_PORT" -servername "$XCAP_HOST" \
   -CAfile "$T/tls/ca.crt" -tls1_3 -msg > "$T/o" 2>&1 || true
