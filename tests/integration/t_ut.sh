@@ -327,4 +327,11 @@ expect_match "BSF: ... with a B-TID" "^BTID=.+@bsf.ims.example.com$" "$T/o"
 ue_alice --sqn-ms 1000000 --cipher-suite http --print > "$T/o" 2> "$T/e" && r=0 || r=1
 expect_nomatch "BSF: the next bootstrap needs no AUTS (SQN resynchronised)" "sending AUTS" "$T/e"
 expect_eq "BSF: ... and succeeds" 0 "$r"
+
+# ---- 8. no secret in the log (it is at debug level)
+leak=0
+for secret in "$KSNAF" "$XK" "$RK" "$ALICE_K" "$ALICE_OPC" "$BOB_K"; do
+  grep -qiF -- "$secret" "$T/presenced.log" && leak=1
+done
+expect_eq "no Ks_NAF, K or OPc in the debug log" 0 "$leak"
 finish
