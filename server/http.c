@@ -713,7 +713,12 @@ struct http_srv *http_start(const struct http_srv_cfg *cfg, http_handler_cb cb, 
 	}
 	(void)slen;
 
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* TLS: poll(), not epoll. In epoll mode libmicrohttpd 0.9.75 busy-polls
+	 * a connection whose TLS handshake waits for the client (GnuTLS reads
+	 * the socket itself, the daemon never sees EAGAIN): about 3/4 of a core
+	 * per handshake in flight, for a whole round trip of a mobile client. */
+	flags |= cfg->tls ? MHD_USE_POLL : MHD_USE_EPOLL;
 	if (strchr(cfg->addr, ':'))
 		flags |= MHD_USE_IPv6;
 	opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };

@@ -235,6 +235,35 @@ expect_eq "virtual host $ALT: a Ks_NAF derived for $XCAP_HOST does not work ther
 expect_eq "TLS 1.3: one ServerHello (no HelloRetryRequest for an X25519 key share)" 1 "$(grep -c '<<< .*ServerHello' "$T/o")"
 expect_match "... X25519 negotiated" "^Server Temp Key: X25519" "$T/o"
 
+# a slow client in the middle of the handshake must not make a worker spin
+cat > "$T/slow.py" <<'PY'
+import socket, ssl, sys, time
+port, pid, ver = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def cpu():
+    f = open('/proc/%s/stat' % pid).read().rsplit(')', 1)[1].split()
+    return int(f[11]) + int(f[12])
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+v = ssl.TLSVersion.TLSv1_3 if ver == '1.3' else ssl.TLSVersion.TLSv1_2
+ctx.minimum_version = ctx.maximum_version = v
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+obj = ctx.wrap_bio(inc, out, server_hostname='xcap.ims.example.com')
+s = socket.create_connection(('127.0.0.1', port))
+try:
+    obj.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+s.sendall(out.read())       # ClientHello
+time.sleep(0.3)
+s.recv(65536)               # the server's flight; our answer is late
+c0 = cpu(); time.sleep(1); c1 = cpu()
+print((c1 - c0) * 1000 // int(sys.argv[4]))
+PY
+tck=$(getconf CLK_TCK)
+for v in 1.2 1.3; do
+  ms=$("$PY" "$T/slow.py" "$XCAP_PORT" "$PID" $v "$tck" 2>&1 || echo 9999)
+  expect_re "TLS $v handshake waiting 1 s for the client: server CPU ${ms} ms (< 150, no busy polling)" '^([0-9]|[0-9][0-9]|1[0-4][0-9])$' "$ms"
+done
+
 # ---- 4b. Authentication Proxy (TS 33.222 clause 6): X-3GPP-Asserted-Identity
 st=$(xcurl --interface 127.0.0.5 -H "X-3GPP-Asserted-Identity: \"$ALICE\"" -o "$T/b" -w '%{http_code}' "$BASE$A_RULES")
 expect_eq "asserted identity from the trusted AP (127.0.0.5): 200 without digest" 200 "$st"
