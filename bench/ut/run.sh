@@ -14,7 +14,7 @@
 #   KEY=ecdsa bench/ut/run.sh      both servers on an ECDSA P-256 certificate
 #                                  (default: the demo RSA-2048 certificate)
 #   top_builddir=/path/to/build bench/ut/run.sh
-# Takes about 20 * SECONDS * ROUNDS / 2 + 15 seconds (~75 s by default).
+# Takes about 10 * SECONDS * ROUNDS + 30 seconds (~1.5 min by default).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/../.." && pwd)
@@ -66,7 +66,7 @@ cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # clock ticks
 tick=$(getconf CLK_TCK)
 now() { date +%s.%N; }
 
-echo "presenced $("$PRESENCED" -V 2>/dev/null | head -1 || echo '?') | $(openssl version) | $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$("$PRESENCED" -V 2>/dev/null | head -1 || echo presenced) | $(openssl version) | $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "certificate: ${KEY:-rsa} $(openssl x509 -in "$CRT" -noout -text | sed -n 's/.*Public-Key: (\(.*\))/\1/p' | head -1); $C12 (TLS 1.2), $C13 (TLS 1.3), group X25519"
 echo "samples: $ROUNDS rounds x $SECS s per figure and server, interleaved"
 echo
