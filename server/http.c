@@ -119,6 +119,7 @@ static int scache_remove(void *ptr, gnutls_datum_t key)
 struct conn_ctx {
 	struct http_srv *srv;
 	int hs_done;
+	int cert_state;      /* client certificate: 0 not checked yet, 1 verified, -1 not */
 	char peer[INET6_ADDRSTRLEN];
 };
 
@@ -505,6 +506,29 @@ const char *http_req_header(const struct http_req *rq, const char *name)
 	return MHD_lookup_connection_value((struct MHD_Connection *)rq->conn, MHD_HEADER_KIND, name);
 }
 
+struct hdr_iter {
+	int (*cb)(void *, const char *, const char *);
+	void *arg;
+	int n;
+};
+
+static enum MHD_Result hdr_visit(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct hdr_iter *it = cls;
+	(void)kind;
+	it->n++;
+	return it->cb(it->arg, key, value ? value : "") ? MHD_NO : MHD_YES;
+}
+
+int http_req_headers(const struct http_req *rq,
+    int (*cb)(void *arg, const char *name, const char *value), void *arg)
+{
+	struct hdr_iter it = { cb, arg, 0 };
+	MHD_get_connection_values((struct MHD_Connection *)rq->conn, MHD_HEADER_KIND, hdr_visit, &it);
+	return it.n;
+}
+
 int http_resp_header(struct http_resp *rs, const char *name, const char *value)
 {
 	if (rs->n_headers >= HTTP_MAX_RESP_HEADERS)
@@ -652,6 +676,15 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 				rq.sni = sni;
 			unsigned ncerts = 0;
 			rq.client_cert = gnutls_certificate_get_peers(ts, &ncerts) != NULL && ncerts > 0;
+			/* against the trust list of tls.client_ca (HTTPS_MEM_TRUST);
+			 * once per connection: the certificate cannot change on it */
+			struct conn_ctx *cc = gnutls_session_get_ptr(ts);
+			if (rq.client_cert && s->ca_pem && cc && cc->cert_state == 0) {
+				unsigned vstatus = 0;
+				cc->cert_state = gnutls_certificate_verify_peers2(ts, &vstatus) == 0 &&
+				    vstatus == 0 ? 1 : -1;
+			}
+			rq.client_cert_verified = rq.client_cert && cc && cc->cert_state == 1;
 		}
 	}
 	if (st->too_big) {

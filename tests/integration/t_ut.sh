@@ -274,7 +274,7 @@ st=$(xcurl --interface 127.0.0.5 -H 'X-3GPP-Asserted-Identity: "sip:mallory@ims.
 expect_eq "AP-asserted identity that is not provisioned: 403" 403 "$st"
 st=$(xcurl -H "X-3GPP-Asserted-Identity: \"$ALICE\"" -o /dev/null -w '%{http_code}' "$BASE$A_RULES")
 expect_eq "asserted identity from a peer outside the trust domain: ignored, 401" 401 "$st"
-expect_match "... logged" "X-3GPP-Asserted-Identity from a peer outside the trust domain ignored" "$T/presenced.log"
+expect_match "... logged" "X-3GPP-Asserted-Identity ignored: from a peer outside the trust domain" "$T/presenced.log"
 
 # ---- 5. forced re-authentication, seen on resumed TLS sessions
 for v in 1.2 1.3; do
