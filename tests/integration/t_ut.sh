@@ -363,4 +363,7 @@ for secret in "$KSNAF" "$XK" "$RK" "$ALICE_K" "$ALICE_OPC" "$BOB_K"; do
   grep -qiF -- "$secret" "$T/presenced.log" && leak=1
 done
 expect_eq "no Ks_NAF, K or OPc in the debug log" 0 "$leak"
+pres_stop
+expect_nomatch "clean stop, no sanitizer report (--enable-sanitizers builds)" \
+  "runtime error|ERROR: AddressSanitizer|ERROR: LeakSanitizer" "$T/presenced.log"
 finish
