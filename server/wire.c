@@ -202,8 +202,9 @@ static int cred_cb(void *arg, const char *username, const char *realm, int alg,
 }
 
 /* Challenges: a UE announcing GBA (product token 3gpp-gba in User-Agent,
- * TS 24.109) gets the GBA realm; others the password realm, and the GBA
- * realm after it when both are enabled. */
+ * TS 24.109) gets the GBA realm; others the password realm, or the GBA
+ * realm when password digest is off. Verification accepts any configured
+ * realm whatever the User-Agent. */
 static void add_challenges(struct wire *w, const struct ut_site *site,
     const struct http_req *rq, int stale, struct http_resp *rs)
 {
@@ -213,7 +214,10 @@ static void add_challenges(struct wire *w, const struct ut_site *site,
 	size_t n = 0;
 	if (w->cfg->auth.digest && !(gba_ua && site->gba_realm[0]))
 		realms[n++] = w->cfg->auth.realm;
-	if (site->gba_realm[0] && (gba_ua || n == 0 || w->cfg->auth.gba || site != w->xcap_site))
+	/* TS 24.109 5.2.4: the GBA realm goes to UEs that announce GBA; a
+	 * client without the token would only be confused by a second realm
+	 * (several clients merge WWW-Authenticate headers) */
+	if (site->gba_realm[0] && (gba_ua || n == 0))
 		realms[n++] = site->gba_realm;
 	struct auth_challenges *ch = calloc(1, sizeof(*ch));
 	if (!ch)

@@ -5,6 +5,6 @@ AM_TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_b
 	export top_srcdir top_builddir;
 INTEGRATION_TESTS = tests/integration/t_config.sh tests/integration/t_lifecycle.sh \
 	tests/integration/t_tls.sh tests/integration/t_ap.sh \
-	tests/integration/t_ut.sh
+	tests/integration/t_xcap.sh tests/integration/t_ut.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
