@@ -81,7 +81,8 @@ sreq() {
     -CAfile "$T/tls/ca.crt" -ign_eof "$@" < "$f" > "$o" 2>&1 || true
 }
 rawget() { # rawget PATH AUTHORIZATION > file
-  printf 'GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\nConnection: close\r\n\r\n' "$1" "$XCAP_HOST" "$2"
+  printf 'GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: t_ut 3gpp-gba\r\nAuthorization: %s\r\nConnection: close\r\n\r\n' \
+    "$1" "$XCAP_HOST" "$2"
 }
 
 # ---- 1. GBA bootstrapping + Ut with the test UE, then with curl --digest
