@@ -47,6 +47,8 @@ struct wire {
 	char gba_realm[300];
 	char xcap_root_uri[512];
 	struct ut_site *xcap_site;    /* the XCAP server as a Ut site */
+	struct ut_site *xcap_vsites;  /* [cfg->xcap.n_vhosts]: its SNI virtual hosts,
+	                               * each a NAF name of its own (NAF_Id, realm) */
 	/* Authentication Proxy role: one Ut site per AS host name */
 	struct ap *ap;
 	struct ut_site *ap_sites;     /* [ap_count(ap)] */
@@ -171,15 +173,16 @@ static int cred_cb(void *arg, const char *username, const char *realm, int alg,
 		rc = gba_naf_auth_cred_cb(&cx->gba, username, realm, alg, ha1, ha1_len, who);
 		if (rc == PRES_OK) {
 			/* forced re-authentication (presencectl subscriber reauth):
-			 * keys bootstrapped before it are void: bootstrap again */
+			 * keys bootstrapped before it are void: bootstrap again.
+			 * The engine refuses with AUTH_R_REAUTH (401, GBA realm) once
+			 * the response is verified: a UE that proves the old key is
+			 * not counted as an authentication failure. */
 			struct db_subscriber s;
 			memset(&s, 0, sizeof(s));
 			if (db_subscriber_get(cx->db, who->impi, &s) == PRES_OK) {
 				who->not_before = s.auth_not_before;
-				if (s.auth_not_before && who->auth_time && who->auth_time < s.auth_not_before) {
+				if (s.auth_not_before && who->auth_time && who->auth_time < s.auth_not_before)
 					gba_naf_forget(w->naf, username);
-					rc = PRES_ENOTFOUND;
-				}
 			}
 			db_subscriber_wipe(&s);
 			OPENSSL_cleanse(&s, sizeof(s));
@@ -399,6 +402,16 @@ static void add_auth_info(const struct ut_site *site, const struct auth_identity
 
 /* ---- the Ut / XCAP handler --------------------------------------------- */
 
+/* The site of the NAF name the UE addressed: the virtual host its TLS
+ * server name selects, else the XCAP server's own name. */
+static const struct ut_site *xcap_site_for(const struct wire *w, const struct http_req *rq)
+{
+	for (size_t i = 0; rq->sni && i < w->cfg->xcap.n_vhosts; i++)
+		if (strcasecmp(rq->sni, w->xcap_vsites[i].fqdn) == 0)
+			return &w->xcap_vsites[i];
+	return w->xcap_site;
+}
+
 static void xcap_handler(void *arg, const struct http_req *rq, struct http_resp *rs)
 {
 	struct wire *w = arg;
@@ -420,7 +433,8 @@ static void xcap_handler(void *arg, const struct http_req *rq, struct http_resp 
 		text_resp(rs, 500, "out of memory\n");
 		goto out;
 	}
-	if (ut_authenticate(w, w->xcap_site, db, rq, rs, id, res, chosen, sizeof(chosen),
+	const struct ut_site *site = xcap_site_for(w, rq);
+	if (ut_authenticate(w, site, db, rq, rs, id, res, chosen, sizeof(chosen),
 	    ident_log, sizeof(ident_log)) != PRES_OK)
 		goto out;
 	const char *intended = http_req_header(rq, "X-3GPP-Intended-Identity");
@@ -453,7 +467,7 @@ static void xcap_handler(void *arg, const struct http_req *rq, struct http_resp 
 		http_resp_header(rs, "ETag", xs.etag);
 	if (xs.allow[0])
 		http_resp_header(rs, "Allow", xs.allow);
-	add_auth_info(w->xcap_site, id, res, rs);
+	add_auth_info(site, id, res, rs);
 	log_info("ut: req=%lu peer=%s user=%s as=%s %s %s: %d", rq->id, rq->peer, ident_log,
 	    intended ? chosen : "*", rq->method, rq->target, xs.status);
 	xcap_response_clear(&xs);
@@ -865,6 +879,24 @@ int wire_start(const struct pres_cfg *cfg, struct wire **out)
 		gba_naf_realm(cfg->xcap.fqdn, w->gba_realm, sizeof(w->gba_realm));
 		ac.realms[ac.n_realms++] = w->gba_realm;
 	}
+	/* each SNI virtual host is a NAF name of its own (TS 33.220: the
+	 * NAF_Id carries the FQDN the UE used): own GBA realm, same engine */
+	w->xcap_vsites = calloc(cfg->xcap.n_vhosts + 1, sizeof(*w->xcap_vsites));
+	for (size_t i = 0; w->xcap_vsites && i < cfg->xcap.n_vhosts; i++) {
+		struct ut_site *st = &w->xcap_vsites[i];
+		st->tag = "ut";
+		st->accept_asserted = 1;
+		pres_strlcpy(st->fqdn, cfg->xcap.vhosts[i].name, sizeof(st->fqdn));
+		if (!cfg->auth.gba || !cfg->xcap.tls)
+			continue;
+		if (ac.n_realms >= AUTH_MAX_REALMS ||
+		    gba_naf_realm(st->fqdn, st->gba_realm, sizeof(st->gba_realm)) != PRES_OK) {
+			log_warnx("gba: no GBA realm for virtual host %s", st->fqdn);
+			st->gba_realm[0] = '\0';
+			continue;
+		}
+		ac.realms[ac.n_realms++] = st->gba_realm;
+	}
 	if (ac.n_realms == 0)
 		ac.realms[ac.n_realms++] = cfg->auth.realm;   /* AP-only: never succeeds */
 	if (cfg->auth.nonce_secret_file) {
@@ -878,6 +910,8 @@ int wire_start(const struct pres_cfg *cfg, struct wire **out)
 	ac.nonce_lifetime = cfg->auth.nonce_lifetime;
 	ac.domain = "/";
 	w->auth = auth_new(&ac);
+	for (size_t i = 0; w->xcap_vsites && i < cfg->xcap.n_vhosts; i++)
+		w->xcap_vsites[i].auth = w->auth;
 	w->xcap_site = calloc(1, sizeof(*w->xcap_site));
 	if (w->xcap_site) {
 		w->xcap_site->tag = "ut";
@@ -894,7 +928,7 @@ int wire_start(const struct pres_cfg *cfg, struct wire **out)
 	OPENSSL_cleanse(secret, sizeof(secret));
 	struct auth_rl_cfg rlc = { 0, cfg->auth.fail_limit, cfg->auth.fail_window, cfg->auth.fail_block };
 	w->rl = auth_rl_new(&rlc);
-	if (!w->auth || !w->rl || !w->xcap_site) {
+	if (!w->auth || !w->rl || !w->xcap_site || !w->xcap_vsites) {
 		log_errx("auth: cannot create the digest engine");
 		goto fail;
 	}
@@ -1010,6 +1044,7 @@ void wire_stop(struct wire *w)
 	free(w->ap_sites);
 	ap_free(w->ap);
 	free(w->xcap_site);
+	free(w->xcap_vsites);
 	auth_rl_free(w->rl);
 	auth_free(w->auth);
 	xcap_free(w->xcap);
