@@ -38,6 +38,8 @@ static cfg_opt_t xcap_opts[] = {
 	CFG_BOOL("tls", cfg_true, CFGF_NONE),
 	CFG_INT("max_body", 1048576, CFGF_NONE),
 	CFG_STR("certificate", "var/tls/xcap.crt", CFGF_NONE),
+	CFG_STR("ec_certificate", NULL, CFGF_NODEFAULT),
+	CFG_STR("ec_key", NULL, CFGF_NODEFAULT),
 	CFG_STR("key", "var/tls/xcap.key", CFGF_NONE),
 	CFG_STR("ca", "var/tls/ca.crt", CFGF_NONE),
 	CFG_SEC("vhost", vhost_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
@@ -578,6 +580,12 @@ struct pres_cfg *pres_cfg_load(const char *file)
 	}
 	c->xcap.cert_file = dupstr(cfg_getstr(s, "certificate"));
 	c->xcap.key_file = dupstr(cfg_getstr(s, "key"));
+	c->xcap.ec_cert_file = dupstr(cfg_getstr(s, "ec_certificate"));
+	c->xcap.ec_key_file = dupstr(cfg_getstr(s, "ec_key"));
+	if (!c->xcap.ec_cert_file != !c->xcap.ec_key_file) {
+		bad(s, "ec_certificate", "ec_certificate and ec_key go together");
+		goto fail;
+	}
 	c->xcap.ca_file = dupstr(cfg_getstr(s, "ca"));
 	c->xcap.schema_dir = dupstr(cfg_getstr(s, "schema_dir"));
 	if (get_range(s, "threads", 1, 64, &c->xcap.threads) ||
@@ -684,6 +692,8 @@ void pres_cfg_free(struct pres_cfg *c)
 	free(c->xcap.root);
 	free(c->xcap.cert_file);
 	free(c->xcap.key_file);
+	free(c->xcap.ec_cert_file);
+	free(c->xcap.ec_key_file);
 	free(c->xcap.ca_file);
 	free(c->xcap.schema_dir);
 	for (size_t i = 0; i < c->xcap.n_vhosts; i++) {

@@ -58,6 +58,7 @@ struct pres_cfg {
 		int tls;                      /* 0 only for an AP on loopback */
 		size_t max_body;
 		char *cert_file, *key_file, *ca_file;
+		char *ec_cert_file, *ec_key_file;  /* optional second (ECDSA) certificate */
 		size_t n_vhosts;
 		struct cfg_vhost vhosts[CFG_MAX_LIST];
 		char *schema_dir;

@@ -119,6 +119,7 @@ static int scache_remove(void *ptr, gnutls_datum_t key)
 struct conn_ctx {
 	struct http_srv *srv;
 	int hs_done;
+	int ecdsa_ok;        /* the ClientHello allows an ECDSA server certificate */
 	int cert_state;      /* client certificate: 0 not checked yet, 1 verified, -1 not */
 	char peer[INET6_ADDRSTRLEN];
 };
@@ -130,6 +131,7 @@ struct cert_ent {
 	gnutls_pcert_st pcert[8];
 	unsigned n_pcert;
 	gnutls_privkey_t key;
+	int pk;                     /* gnutls_pk_algorithm_t of the key */
 };
 
 struct http_srv {
@@ -138,7 +140,7 @@ struct http_srv {
 	void *arg;
 	struct MHD_Daemon *d;
 	char *cert_pem, *key_pem, *ca_pem;
-	struct cert_ent certs[17];
+	struct cert_ent certs[18];
 	size_t n_certs;
 	struct scache *cache;
 	pthread_mutex_t tk_mu;
@@ -149,6 +151,8 @@ struct http_srv {
 	int bound_port;
 	uint16_t ok_suites[256];   /* IANA codes the priority string allows */
 	size_t n_ok_suites;
+	uint16_t ecdsa_suites[64]; /* of those, TLS 1.2 suites with ECDSA authentication */
+	size_t n_ecdsa_suites;
 };
 
 /* The certificate callback of GnuTLS has no user pointer; libmicrohttpd
@@ -201,6 +205,7 @@ static int load_cert(struct cert_ent *ce, const char *name, const char *cert, co
 		goto out;
 	}
 	ce->name = name ? strdup(name) : NULL;
+	ce->pk = gnutls_privkey_get_pk_algorithm(ce->key, NULL);
 	ok = 0;
 out:
 	if (kp) {
@@ -224,7 +229,7 @@ static int cert_cb(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, in
 	struct http_srv *s = NULL;
 	struct cert_ent *pick = NULL;
 
-	(void)req_ca_dn; (void)nreqs; (void)pk_algos; (void)pk_algos_length;
+	(void)req_ca_dn; (void)nreqs;
 	pthread_mutex_lock(&cert_servers_mu);
 	for (size_t i = 0; cc && i < PRES_ARRAY_LEN(cert_servers); i++)
 		if (cert_servers[i] && cert_servers[i] == cc->srv)
@@ -232,9 +237,28 @@ static int cert_cb(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, in
 	pthread_mutex_unlock(&cert_servers_mu);
 	if (!s || s->n_certs == 0)
 		return -1;
+	/* the entries for this name (SNI, else the default ones, name NULL);
+	 * among them an ECDSA certificate when the client accepts one (far
+	 * cheaper handshakes), else one whose key type it accepts */
+	int named = 0;
 	for (size_t i = 0; have_sni && i < s->n_certs; i++)
 		if (s->certs[i].name && strcasecmp(s->certs[i].name, name) == 0)
-			pick = &s->certs[i];
+			named = 1;
+	int best = -1;
+	for (size_t i = 0; i < s->n_certs; i++) {
+		struct cert_ent *c = &s->certs[i];
+		if (named ? !(c->name && strcasecmp(c->name, name) == 0) : c->name != NULL)
+			continue;
+		/* GnuTLS passes no pk_algos to a server; the ClientHello hook
+		 * found out whether this client can take an ECDSA certificate */
+		int ok = c->pk != GNUTLS_PK_ECDSA || (cc && cc->ecdsa_ok);
+		(void)pk_algos; (void)pk_algos_length;
+		int score = ok ? (c->pk == GNUTLS_PK_ECDSA ? 3 : 2) : 0;
+		if (score > best) {
+			best = score;
+			pick = c;
+		}
+	}
 	if (!pick)
 		pick = &s->certs[0];
 	*pcert = pick->pcert;
@@ -317,7 +341,7 @@ static int hello_hook(gnutls_session_t ts, unsigned htype, unsigned when, unsign
 {
 	struct conn_ctx *cc = gnutls_session_get_ptr(ts);
 	const unsigned char *p = msg->data, *end = msg->data + msg->size;
-	int v12 = 0, v13 = 0, suite_ok = 0;
+	int v12 = 0, v13 = 0, suite_ok = 0, sig_ecdsa = 0, suite_ecdsa = 0;
 	(void)htype; (void)when; (void)incoming;
 
 	if (!cc || msg->size < 38)
@@ -347,6 +371,10 @@ static int hello_hook(gnutls_session_t ts, unsigned htype, unsigned when, unsign
 			unsigned type = (unsigned)e[0] << 8 | e[1], len = (unsigned)e[2] << 8 | e[3];
 			if (e + 4 + len > eend)
 				break;
+			if (type == 13 && len >= 2) {            /* signature_algorithms */
+				for (unsigned i = 2; i + 1 < len; i += 2)
+					sig_ecdsa |= e[4 + i + 1] == 0x03;   /* ecdsa_* schemes */
+			}
 			if (type == 43 && len >= 1) {            /* supported_versions */
 				v12 = 0;
 				for (unsigned i = 1; i + 1 < len && i + 1 <= e[4]; i += 2) {
@@ -366,7 +394,12 @@ static int hello_hook(gnutls_session_t ts, unsigned htype, unsigned when, unsign
 		for (size_t j = 0; j < cc->srv->n_ok_suites; j++)
 			if (cc->srv->ok_suites[j] == code)
 				suite_ok = 1;
+		for (size_t j = 0; !is13 && j < cc->srv->n_ecdsa_suites; j++)
+			if (cc->srv->ecdsa_suites[j] == code)
+				suite_ecdsa = 1;
 	}
+	/* TLS 1.3: the signature schemes decide; TLS 1.2: also an ECDSA suite */
+	cc->ecdsa_ok = sig_ecdsa && (v13 || suite_ecdsa);
 	if (suite_ok)
 		return 0;
 	int proto = !v12 && !v13;
@@ -392,8 +425,12 @@ static void ok_suites_init(struct http_srv *s, const char *prio)
 		if (r < 0)
 			continue;
 		unsigned char id[2];
-		if (gnutls_cipher_suite_info(sidx, id, NULL, NULL, NULL, NULL))
+		gnutls_kx_algorithm_t kx;
+		if (gnutls_cipher_suite_info(sidx, id, &kx, NULL, NULL, NULL)) {
 			s->ok_suites[s->n_ok_suites++] = (uint16_t)(id[0] << 8 | id[1]);
+			if (kx == GNUTLS_KX_ECDHE_ECDSA && s->n_ecdsa_suites < PRES_ARRAY_LEN(s->ecdsa_suites))
+				s->ecdsa_suites[s->n_ecdsa_suites++] = (uint16_t)(id[0] << 8 | id[1]);
+		}
 	}
 	gnutls_priority_deinit(pc);
 }
@@ -772,6 +809,11 @@ struct http_srv *http_start(const struct http_srv_cfg *cfg, http_handler_cb cb, 
 		if (load_cert(&s->certs[0], NULL, cfg->cert_file, cfg->key_file))
 			goto fail;
 		s->n_certs = 1;
+		if (cfg->cert2_file && cfg->key2_file) {
+			if (load_cert(&s->certs[1], NULL, cfg->cert2_file, cfg->key2_file))
+				goto fail;
+			s->n_certs = 2;
+		}
 		for (size_t i = 0; i < cfg->n_vhosts && i < 16; i++) {
 			if (load_cert(&s->certs[s->n_certs], cfg->vhosts[i].name,
 			    cfg->vhosts[i].cert_file, cfg->vhosts[i].key_file))

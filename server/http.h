@@ -67,6 +67,8 @@ struct http_srv_cfg {
 	int port;
 	int tls;
 	const char *cert_file, *key_file;  /* default certificate */
+	const char *cert2_file, *key2_file; /* optional second default certificate with
+	                                     * another key type (ECDSA beside RSA) */
 	const struct http_vhost_cfg *vhosts; size_t n_vhosts;
 	int require_encryption;
 	const char *priorities;        /* override, or NULL for the built-in policy */

@@ -682,6 +682,10 @@ int wire_check(const struct pres_cfg *cfg)
 	if (cfg->xcap.tls) {
 		ok &= readable("xcap.certificate", cfg->xcap.cert_file);
 		ok &= readable("xcap.key", cfg->xcap.key_file);
+		if (cfg->xcap.ec_cert_file) {
+			ok &= readable("xcap.ec_certificate", cfg->xcap.ec_cert_file);
+			ok &= readable("xcap.ec_key", cfg->xcap.ec_key_file);
+		}
 		for (size_t i = 0; i < cfg->xcap.n_vhosts; i++) {
 			ok &= readable("xcap.vhost certificate", cfg->xcap.vhosts[i].cert_file);
 			ok &= readable("xcap.vhost key", cfg->xcap.vhosts[i].key_file);
@@ -991,6 +995,7 @@ int wire_start(const struct pres_cfg *cfg, struct wire **out)
 	struct http_srv_cfg hc = {
 		.name = "xcap", .addr = cfg->xcap.listen_addr, .port = cfg->xcap.port,
 		.tls = cfg->xcap.tls, .cert_file = cfg->xcap.cert_file, .key_file = cfg->xcap.key_file,
+		.cert2_file = cfg->xcap.ec_cert_file, .key2_file = cfg->xcap.ec_key_file,
 		.vhosts = vh, .n_vhosts = cfg->xcap.n_vhosts,
 		.require_encryption = cfg->tls.require_encryption, .priorities = cfg->tls.priorities,
 		.session_lifetime = cfg->tls.session_lifetime, .ticket_rotation = cfg->tls.ticket_rotation,

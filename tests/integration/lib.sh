@@ -76,6 +76,8 @@ xcap {
   fqdn = "xcap.ims.example.com"
   certificate = "$T/tls/xcap.crt"
   key = "$T/tls/xcap.key"
+  ec_certificate = "$T/tls/xcap-ec.crt"
+  ec_key = "$T/tls/xcap-ec.key"
   ca = "$T/tls/ca.crt"
   schema_dir = "$top_srcdir/xcap/schemas"
   vhost "xcap-alt.ims.example.com" { certificate = "$T/tls/alt.crt" key = "$T/tls/alt.key" }

@@ -14,7 +14,7 @@ sc() { (sleep 0.3; echo) | timeout 10 openssl s_client -connect "$S" -servername
 sc_out() { (sleep 1.5; echo) | timeout 10 openssl s_client -connect "$S" -servername xcap.ims.example.com -CAfile "$T/tls/ca.crt" "$@" 2>&1 || true; }
 
 sc -tls1_2 > "$T/o"; expect_match "TLS 1.2 handshake with a verified certificate" "Verify return code: 0 \(ok\)" "$T/o"
-expect_match "TLS 1.2 negotiates an AEAD suite first" "Cipher is ECDHE-RSA-AES(128|256)-GCM" "$T/o"
+expect_match "TLS 1.2 negotiates an AEAD suite first" "Cipher is ECDHE-(RSA|ECDSA)-AES(128|256)-GCM" "$T/o"
 sc -tls1_3 > "$T/o"; expect_match "TLS 1.3 handshake" "New, TLSv1.3" "$T/o"
 
 sc -cipher 'NULL:@SECLEVEL=0' -tls1_2 > "$T/o"
@@ -48,6 +48,14 @@ sc -tls1_2 -sess_in "$T/s12" > "$T/o"
 expect_match "TLS 1.2 ticket past the lifetime: full handshake" "^New, TLSv1.2" "$T/o"
 sc -tls1_3 -sess_in "$T/s13b" > "$T/o"
 expect_match "TLS 1.3 ticket past the lifetime: full handshake" "^New, TLSv1.3" "$T/o"
+
+sc -tls1_2 > "$T/o"
+expect_match "a client accepting ECDSA gets the ECDSA certificate" "Peer signature type: ECDSA" "$T/o"
+sc -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256 > "$T/o"
+expect_match "a client with RSA suites only gets the RSA certificate" "Cipher is ECDHE-RSA-AES128-GCM-SHA256" "$T/o"
+sc -tls1_3 -sigalgs rsa_pss_rsae_sha256 > "$T/o"
+expect_match "a TLS 1.3 client without ECDSA signature schemes gets the RSA certificate" "Peer signature type: RSA-PSS" "$T/o"
+expect_match "... and the handshake completes" "^New, TLSv1.3" "$T/o"
 
 echo | timeout 10 openssl s_client -connect "$S" -servername xcap-alt.ims.example.com -CAfile "$T/tls/ca.crt" > "$T/o" 2>&1 || true
 expect_match "SNI xcap-alt.ims.example.com gets its own certificate" "subject=.*CN ?= ?xcap-alt.ims.example.com" "$T/o"
