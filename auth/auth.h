@@ -32,7 +32,8 @@ struct db;
 #define AUTH_NAME_MAX 256        /* username, realm, IMPI, IMPU (incl. NUL) */
 #define AUTH_URI_MAX 2048        /* digest uri parameter = request-target */
 #define AUTH_MAX_IMPUS 16        /* IMPUs in one identity set */
-#define AUTH_MAX_REALMS 4        /* realms one engine offers */
+#define AUTH_MAX_REALMS 20       /* realms one engine offers (password +
+                                  * GBA realm per NAF name, vhosts included) */
 #define AUTH_MAX_CHALLENGES 16   /* realms x algorithms */
 #define AUTH_CHALLENGE_MAX 512   /* one WWW-Authenticate value */
 #define AUTH_INFO_MAX 512        /* one Authentication-Info value */

@@ -42,7 +42,10 @@ presenced demo (embedded default)
   try:  curl --digest -u alice@ims.example.com:$ALICE_PW --cacert var/tls/ca.crt \\
           --resolve xcap.ims.example.com:8443:127.0.0.1 \\
           https://xcap.ims.example.com:8443/xcap-root/xcap-caps/global/index
-  GBA:  build/tools/gba-ue --impi alice@ims.example.com --k $ALICE_K --opc $ALICE_OPC --print
+  GBA:  build/tools/gba-ue --impi alice@ims.example.com --k $ALICE_K --opc $ALICE_OPC \\
+          --resolve xcap.ims.example.com:8443:127.0.0.1 --cacert var/tls/ca.crt --print \\
+          --url https://xcap.ims.example.com:8443/xcap-root/xcap-caps/global/index
+        (bootstraps on the BSF, prints BTID/KSNAF; then: curl -A "x 3gpp-gba" --digest -u "\$BTID:\$KSNAF" ...)
 
 MSG
 exec build/presenced -f -c etc/presenced.conf

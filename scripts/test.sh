@@ -12,12 +12,33 @@ if [ "${1:-}" = "--sanitizers" ]; then
   ./scripts/build.sh "$DIR" --enable-sanitizers
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export CK_DEFAULT_TIMEOUT=120   # instrumented code is several times slower
 else
   DIR=build
   ./scripts/build.sh "$DIR"
 fi
 cd "$DIR"
-if ! make -j"$(nproc)" check; then
-  for f in $(find . -name '*.log' -newer Makefile); do echo "=== $f"; tail -50 "$f"; done
-  exit 1
+rc=0
+make -j"$(nproc)" check || rc=$?
+# one closing line over every check of every suite ("N passed, N failed")
+passed=0; failed=0
+for f in $(find tests -name '*.log' ! -name test-suite.log); do
+  p=$(grep -Eo '^[0-9]+ passed, [0-9]+ failed' "$f" | tail -1 | cut -d' ' -f1)
+  q=$(grep -Eo '^[0-9]+ passed, [0-9]+ failed' "$f" | tail -1 | cut -d' ' -f3)
+  if [ -z "$p" ]; then   # Check suites: "100%: Checks: 15, Failures: 0, Errors: 0"
+    line=$(grep -Eo 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$f" | tail -1)
+    if [ -n "$line" ]; then
+      set -- $(echo "$line" | tr -c '0-9\n' ' ')
+      p=$(($1-$2-$3)); q=$(($2+$3))
+    elif grep -q '^:test-result: PASS' "${f%.log}.trs" 2>/dev/null; then p=1; q=0
+    else p=0; q=1; fi
+  fi
+  passed=$((passed+p)); failed=$((failed+q))
+done
+if [ "$rc" -ne 0 ]; then
+  for f in $(grep -l '^:test-result: \(FAIL\|ERROR\)' $(find tests -name '*.trs')); do
+    echo "=== ${f%.trs}.log"; tail -60 "${f%.trs}.log"; done
+  [ "$failed" -gt 0 ] || failed=1
 fi
+echo "$passed passed, $failed failed"
+exit "$rc"

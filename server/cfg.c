@@ -71,6 +71,7 @@ static cfg_opt_t auth_opts[] = {
 	CFG_INT("fail_limit", 10, CFGF_NONE),
 	CFG_INT("fail_window", 60, CFGF_NONE),
 	CFG_INT("fail_block", 60, CFGF_NONE),
+	CFG_BOOL("ap_require_client_cert", cfg_false, CFGF_NONE),
 	CFG_END()
 };
 
@@ -81,6 +82,40 @@ static cfg_opt_t bsf_opts[] = {
 	CFG_STR("name", "bsf.ims.example.com", CFGF_NONE),
 	CFG_STR("realm", NULL, CFGF_NODEFAULT),
 	CFG_INT("key_lifetime", 3600, CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t ap_as_opts[] = {
+	CFG_STR("upstream", NULL, CFGF_NODEFAULT),
+	CFG_STR("address", NULL, CFGF_NODEFAULT),
+	CFG_STR("ca", NULL, CFGF_NODEFAULT),
+	CFG_STR("certificate", NULL, CFGF_NODEFAULT),
+	CFG_STR("key", NULL, CFGF_NODEFAULT),
+	CFG_BOOL("trusted", cfg_true, CFGF_NONE),
+	CFG_BOOL("assert_identity", cfg_true, CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t ap_opts[] = {
+	CFG_BOOL("enabled", cfg_false, CFGF_NONE),
+	CFG_STR("listen", "127.0.0.1", CFGF_NONE),
+	CFG_INT("port", 9443, CFGF_NONE),
+	CFG_STR("certificate", "var/tls/multi.crt", CFGF_NONE),
+	CFG_STR("key", "var/tls/multi.key", CFGF_NONE),
+	CFG_STR("ca", "var/tls/ca.crt", CFGF_NONE),
+	CFG_STR("client_certificate", NULL, CFGF_NODEFAULT),
+	CFG_STR("client_key", NULL, CFGF_NODEFAULT),
+	CFG_STR("source_address", NULL, CFGF_NODEFAULT),
+	CFG_STR_LIST("trust_domain", "{\"127.0.0.0/8\", \"::1\"}", CFGF_NONE),
+	CFG_INT("threads", 8, CFGF_NONE),
+	CFG_INT("connection_limit", 1024, CFGF_NONE),
+	CFG_INT("connection_timeout", 60, CFGF_NONE),
+	CFG_INT("max_body", 1048576, CFGF_NONE),
+	CFG_INT("max_response", 4194304, CFGF_NONE),
+	CFG_INT("upstream_connect_timeout", 5000, CFGF_NONE),
+	CFG_INT("upstream_timeout", 30000, CFGF_NONE),
+	CFG_INT("upstream_max_inflight", 64, CFGF_NONE),
+	CFG_SEC("as", ap_as_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()
 };
 
@@ -95,6 +130,7 @@ static cfg_opt_t top_opts[] = {
 	CFG_SEC("tls", tls_opts, CFGF_NONE),
 	CFG_SEC("auth", auth_opts, CFGF_NONE),
 	CFG_SEC("bsf", bsf_opts, CFGF_NONE),
+	CFG_SEC("ap", ap_opts, CFGF_NONE),
 	CFG_END()
 };
 
@@ -169,6 +205,18 @@ static const struct vrule vrules[] = {
 	{ "bsf", "listen", V_ADDR, 0, 0, { 0 } },
 	{ "bsf", "port", V_RANGE, 1, 65535, { 0 } },
 	{ "bsf", "key_lifetime", V_RANGE, 60, 604800, { 0 } },
+	{ "ap", "listen", V_ADDR, 0, 0, { 0 } },
+	{ "ap", "port", V_RANGE, 1, 65535, { 0 } },
+	{ "ap", "trust_domain", V_ADDRS, 0, 0, { 0 } },
+	{ "ap", "source_address", V_ADDR, 0, 0, { 0 } },
+	{ "ap", "threads", V_RANGE, 1, 256, { 0 } },
+	{ "ap", "connection_limit", V_RANGE, 1, 100000, { 0 } },
+	{ "ap", "connection_timeout", V_RANGE, 1, 3600, { 0 } },
+	{ "ap", "max_body", V_RANGE, 1024, 67108864, { 0 } },
+	{ "ap", "max_response", V_RANGE, 1024, 268435456, { 0 } },
+	{ "ap", "upstream_connect_timeout", V_RANGE, 100, 600000, { 0 } },
+	{ "ap", "upstream_timeout", V_RANGE, 100, 3600000, { 0 } },
+	{ "ap", "upstream_max_inflight", V_RANGE, 1, 100000, { 0 } },
 };
 
 static int validate_opt(cfg_t *cfg, cfg_opt_t *opt)
@@ -348,6 +396,74 @@ static char *read_uncommented(const char *file)
 	return buf;
 }
 
+/* The ap { } section (Authentication Proxy role). */
+static int load_ap(cfg_t *s, struct pres_cfg *c)
+{
+	long v;
+	c->ap.enabled = cfg_getbool(s, "enabled");
+	c->ap.listen_addr = dupstr(cfg_getstr(s, "listen"));
+	if (!valid_addr(c->ap.listen_addr) || strchr(c->ap.listen_addr, '/'))
+		return bad(s, "listen", "must be an IP address");
+	if (get_port(s, "port", &c->ap.port))
+		return -1;
+	c->ap.cert_file = dupstr(cfg_getstr(s, "certificate"));
+	c->ap.key_file = dupstr(cfg_getstr(s, "key"));
+	c->ap.ca_file = dupstr(cfg_getstr(s, "ca"));
+	c->ap.client_cert_file = dupstr(cfg_getstr(s, "client_certificate"));
+	c->ap.client_key_file = dupstr(cfg_getstr(s, "client_key"));
+	if ((c->ap.client_cert_file != NULL) != (c->ap.client_key_file != NULL))
+		return bad(s, "client_certificate", "needs client_key too (and the other way round)");
+	c->ap.source_address = dupstr(cfg_getstr(s, "source_address"));
+	if (c->ap.source_address && (!valid_addr(c->ap.source_address) || strchr(c->ap.source_address, '/')))
+		return bad(s, "source_address", "must be an IP address");
+	if (get_list(s, "trust_domain", c->ap.trust_domain, &c->ap.n_trust_domain) ||
+	    check_addrs(s, "trust_domain", c->ap.trust_domain, c->ap.n_trust_domain))
+		return -1;
+	if (get_range(s, "threads", 1, 256, &c->ap.threads) ||
+	    get_range(s, "connection_limit", 1, 100000, &c->ap.connection_limit) ||
+	    get_range(s, "connection_timeout", 1, 3600, &c->ap.connection_timeout) ||
+	    get_range(s, "upstream_connect_timeout", 100, 600000, &c->ap.upstream_connect_timeout) ||
+	    get_range(s, "upstream_timeout", 100, 3600000, &c->ap.upstream_timeout) ||
+	    get_range(s, "upstream_max_inflight", 1, 100000, &c->ap.upstream_max_inflight))
+		return -1;
+	v = cfg_getint(s, "max_body");
+	if (v < 1024 || v > 64L * 1024 * 1024)
+		return bad(s, "max_body", "must be between 1024 and 67108864");
+	c->ap.max_body = (size_t)v;
+	v = cfg_getint(s, "max_response");
+	if (v < 1024 || v > 256L * 1024 * 1024)
+		return bad(s, "max_response", "must be between 1024 and 268435456");
+	c->ap.max_response = (size_t)v;
+	c->ap.n_as = cfg_size(s, "as");
+	if (c->ap.n_as > CFG_MAX_LIST) {
+		c->ap.n_as = 0;
+		return bad(s, "as", "too many application servers (at most 16)");
+	}
+	for (size_t i = 0; i < c->ap.n_as; i++) {
+		cfg_t *a = cfg_getnsec(s, "as", (unsigned)i);
+		struct cfg_ap_as *as = &c->ap.as[i];
+		as->name = dupstr(cfg_title(a));
+		as->upstream = dupstr(cfg_getstr(a, "upstream"));
+		as->address = dupstr(cfg_getstr(a, "address"));
+		as->ca_file = dupstr(cfg_getstr(a, "ca"));
+		as->cert_file = dupstr(cfg_getstr(a, "certificate"));
+		as->key_file = dupstr(cfg_getstr(a, "key"));
+		as->trusted = cfg_getbool(a, "trusted");
+		as->assert_identity = cfg_getbool(a, "assert_identity") && as->trusted;
+		if (!as->upstream)
+			return bad(a, "upstream", "every as { } needs an upstream URL");
+		if (strncmp(as->upstream, "https://", 8) && strncmp(as->upstream, "http://", 7))
+			return bad(a, "upstream", "must start with https:// or http://");
+		if ((as->cert_file != NULL) != (as->key_file != NULL))
+			return bad(a, "certificate", "needs key too (and the other way round)");
+		if (as->address && (!valid_addr(as->address) || strchr(as->address, '/')))
+			return bad(a, "address", "must be an IP address");
+	}
+	if (c->ap.enabled && c->ap.n_as == 0)
+		return bad(s, "as", "the AP needs at least one as \"host name\" { upstream = ... }");
+	return 0;
+}
+
 struct pres_cfg *pres_cfg_load(const char *file)
 {
 	cfg_t *cfg = cfg_init(top_opts, CFGF_NONE);
@@ -514,6 +630,12 @@ struct pres_cfg *pres_cfg_load(const char *file)
 	    check_addrs(s, "ap_peers", c->auth.ap_peers, c->auth.n_ap_peers))
 		goto fail;
 	c->auth.check_asserted_identity = cfg_getbool(s, "check_asserted_identity");
+	c->auth.ap_require_client_cert = cfg_getbool(s, "ap_require_client_cert");
+	if (c->auth.ap_require_client_cert &&
+	    (!c->tls.request_client_cert || !c->tls.client_ca_file || !c->xcap.tls)) {
+		bad(s, "ap_require_client_cert", "needs xcap.tls, tls.request_client_cert = true and tls.client_ca");
+		goto fail;
+	}
 	if (!c->auth.gba && !c->auth.digest && c->auth.n_ap_peers == 0) {
 		bad(s, "gba", "no authentication mode left: enable gba, digest or ap_peers");
 		goto fail;
@@ -529,6 +651,9 @@ struct pres_cfg *pres_cfg_load(const char *file)
 		goto fail;
 	c->bsf.name = dupstr(cfg_getstr(s, "name"));
 	c->bsf.realm = dupstr(cfg_getstr(s, "realm") ? cfg_getstr(s, "realm") : c->bsf.name);
+
+	if (load_ap(cfg_getsec(cfg, "ap"), c))
+		goto fail;
 
 	parsing_root = NULL;
 	cfg_free(cfg);
@@ -575,5 +700,22 @@ void pres_cfg_free(struct pres_cfg *c)
 	free(c->bsf.listen_addr);
 	free(c->bsf.name);
 	free(c->bsf.realm);
+	free(c->ap.listen_addr);
+	free(c->ap.cert_file);
+	free(c->ap.key_file);
+	free(c->ap.ca_file);
+	free(c->ap.client_cert_file);
+	free(c->ap.client_key_file);
+	free(c->ap.source_address);
+	for (size_t i = 0; i < c->ap.n_trust_domain; i++)
+		free(c->ap.trust_domain[i]);
+	for (size_t i = 0; i < c->ap.n_as; i++) {
+		free(c->ap.as[i].name);
+		free(c->ap.as[i].upstream);
+		free(c->ap.as[i].address);
+		free(c->ap.as[i].ca_file);
+		free(c->ap.as[i].cert_file);
+		free(c->ap.as[i].key_file);
+	}
 	free(c);
 }

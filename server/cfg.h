@@ -15,6 +15,18 @@ struct cfg_vhost {
 	char *key_file;
 };
 
+/* One application server behind the Authentication Proxy (ap { as "name" { } }). */
+struct cfg_ap_as {
+	char *name;          /* AS host name the UE uses (SNI / Host); NAF FQDN at the AP */
+	char *upstream;      /* https://host[:port][/prefix], or http://IP:port inside trust_domain */
+	char *address;       /* optional: IP to connect to (upstream host kept for TLS) */
+	char *ca_file;       /* CA verifying this AS (default ap.ca) */
+	char *cert_file;     /* optional: this name's certificate at the AP (SNI) */
+	char *key_file;
+	int trusted;         /* AS inside the trust domain */
+	int assert_identity; /* send X-3GPP-Asserted-Identity (trusted only) */
+};
+
 struct pres_cfg {
 	char *file;                /* path the config was read from */
 	char *home_domain;
@@ -75,6 +87,7 @@ struct pres_cfg {
 		char *ap_peers[CFG_MAX_LIST]; /* AP addresses trusted for X-3GPP-Asserted-Identity */
 		int check_asserted_identity;
 		int fail_limit, fail_window, fail_block;
+		int ap_require_client_cert;   /* AP peers on TLS must show a verified client cert */
 	} auth;
 
 	struct {
@@ -85,6 +98,25 @@ struct pres_cfg {
 		char *realm;                  /* Ub digest realm */
 		int key_lifetime;
 	} bsf;
+
+	struct {                              /* Authentication Proxy role (TS 33.141 5.1.4) */
+		int enabled;
+		char *listen_addr;
+		int port;
+		char *cert_file, *key_file;   /* default certificate (e.g. one with every AS name) */
+		char *ca_file;                /* verifies AS certificates */
+		char *client_cert_file, *client_key_file; /* the AP's client certificate to AS */
+		char *source_address;         /* local address of upstream connections */
+		size_t n_trust_domain;
+		char *trust_domain[CFG_MAX_LIST]; /* plain-HTTP upstream allowed only to these */
+		int threads, connection_limit, connection_timeout;
+		size_t max_body, max_response;
+		int upstream_connect_timeout; /* ms */
+		int upstream_timeout;         /* ms */
+		int upstream_max_inflight;    /* per AS */
+		size_t n_as;
+		struct cfg_ap_as as[CFG_MAX_LIST];
+	} ap;
 };
 
 /**

@@ -16,6 +16,7 @@
 #include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -118,6 +119,7 @@ static int scache_remove(void *ptr, gnutls_datum_t key)
 struct conn_ctx {
 	struct http_srv *srv;
 	int hs_done;
+	int cert_state;      /* client certificate: 0 not checked yet, 1 verified, -1 not */
 	char peer[INET6_ADDRSTRLEN];
 };
 
@@ -243,6 +245,14 @@ static int cert_cb(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, in
 
 /* ---- TLS policy ----------------------------------------------------- */
 
+/* Key exchange groups, X25519 first: with %SERVER_PRECEDENCE GnuTLS picks
+ * its first group the client supports and, if the client sent no key share
+ * for it, answers a TLS 1.3 ClientHello with a HelloRetryRequest (one more
+ * round trip and key generation). Common clients (OpenSSL, curl, BoringSSL)
+ * send an X25519 share first; P-256 stays next for the others. */
+#define HTTP_TLS_GROUPS "-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:" \
+	"+GROUP-SECP521R1:+GROUP-X448:+GROUP-FFDHE2048:+GROUP-FFDHE3072:"
+
 const char *http_tls_priorities(int require_encryption)
 {
 	/* TLS 1.2/1.3 only; AES-GCM/CCM, ChaCha20-Poly1305 and AES-CBC with
@@ -251,13 +261,13 @@ const char *http_tls_priorities(int require_encryption)
 		return "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"
 		    "-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:"
 		    "+AES-128-CCM:+AES-256-CCM:+AES-128-CBC:+AES-256-CBC:"
-		    "-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA:+DHE-RSA:+RSA:"
+		    "-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA:+DHE-RSA:+RSA:" HTTP_TLS_GROUPS
 		    "%SERVER_PRECEDENCE";
 	/* integrity-only suites allowed (operator choice, TS 33.141 7.x) */
 	return "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"
 	    "-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:"
 	    "+AES-128-CCM:+AES-256-CCM:+AES-128-CBC:+AES-256-CBC:+NULL:"
-	    "-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA:+DHE-RSA:+RSA:"
+	    "-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA:+DHE-RSA:+RSA:" HTTP_TLS_GROUPS
 	    "%SERVER_PRECEDENCE";
 }
 
@@ -429,6 +439,13 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
 		*socket_context = NULL;
 		return;
 	}
+	/* The TLS 1.3 server flight leaves GnuTLS in several writes; with
+	 * Nagle on, the later ones wait for the client's (delayed) ACK. */
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci) {
+		int one = 1;
+		setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	struct conn_ctx *cc = calloc(1, sizeof(*cc));
 	if (!cc)
 		return;
@@ -487,6 +504,29 @@ static void completed(void *cls, struct MHD_Connection *c, void **req_cls,
 const char *http_req_header(const struct http_req *rq, const char *name)
 {
 	return MHD_lookup_connection_value((struct MHD_Connection *)rq->conn, MHD_HEADER_KIND, name);
+}
+
+struct hdr_iter {
+	int (*cb)(void *, const char *, const char *);
+	void *arg;
+	int n;
+};
+
+static enum MHD_Result hdr_visit(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct hdr_iter *it = cls;
+	(void)kind;
+	it->n++;
+	return it->cb(it->arg, key, value ? value : "") ? MHD_NO : MHD_YES;
+}
+
+int http_req_headers(const struct http_req *rq,
+    int (*cb)(void *arg, const char *name, const char *value), void *arg)
+{
+	struct hdr_iter it = { cb, arg, 0 };
+	MHD_get_connection_values((struct MHD_Connection *)rq->conn, MHD_HEADER_KIND, hdr_visit, &it);
+	return it.n;
 }
 
 int http_resp_header(struct http_resp *rs, const char *name, const char *value)
@@ -636,6 +676,15 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 				rq.sni = sni;
 			unsigned ncerts = 0;
 			rq.client_cert = gnutls_certificate_get_peers(ts, &ncerts) != NULL && ncerts > 0;
+			/* against the trust list of tls.client_ca (HTTPS_MEM_TRUST);
+			 * once per connection: the certificate cannot change on it */
+			struct conn_ctx *cc = gnutls_session_get_ptr(ts);
+			if (rq.client_cert && s->ca_pem && cc && cc->cert_state == 0) {
+				unsigned vstatus = 0;
+				cc->cert_state = gnutls_certificate_verify_peers2(ts, &vstatus) == 0 &&
+				    vstatus == 0 ? 1 : -1;
+			}
+			rq.client_cert_verified = rq.client_cert && cc && cc->cert_state == 1;
 		}
 	}
 	if (st->too_big) {
@@ -697,7 +746,12 @@ struct http_srv *http_start(const struct http_srv_cfg *cfg, http_handler_cb cb, 
 	}
 	(void)slen;
 
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* TLS: poll(), not epoll. In epoll mode libmicrohttpd 0.9.75 busy-polls
+	 * a connection whose TLS handshake waits for the client (GnuTLS reads
+	 * the socket itself, the daemon never sees EAGAIN): about 3/4 of a core
+	 * per handshake in flight, for a whole round trip of a mobile client. */
+	flags |= cfg->tls ? MHD_USE_POLL : MHD_USE_EPOLL;
 	if (strchr(cfg->addr, ':'))
 		flags |= MHD_USE_IPv6;
 	opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };

@@ -12,7 +12,7 @@
 
 struct http_srv;
 
-#define HTTP_MAX_RESP_HEADERS 12
+#define HTTP_MAX_RESP_HEADERS 40   /* the AP passes an AS's headers through */
 
 /** One request as the handler sees it; everything borrowed until the handler returns. */
 struct http_req {
@@ -27,12 +27,20 @@ struct http_req {
 	int resumed;             /* TLS session was resumed */
 	const char *sni;         /* server name the client asked for, or NULL */
 	int client_cert;         /* client presented a certificate */
+	int client_cert_verified; /* ...and it verifies against tls.client_ca */
 	void *conn;              /* libmicrohttpd connection (for http_req_header) */
 	unsigned long id;        /* request id for log lines */
 };
 
 /** A request header value (case-insensitive name) or NULL. Borrowed. */
 const char *http_req_header(const struct http_req *rq, const char *name);
+
+/**
+ * Calls @p cb for every request header, in order (repeated names included).
+ * @p cb returns 0 to go on, non-zero to stop. Returns the headers visited.
+ */
+int http_req_headers(const struct http_req *rq,
+    int (*cb)(void *arg, const char *name, const char *value), void *arg);
 
 /** The handler's answer; set status, and optionally body/headers (owned, freed by http/). */
 struct http_resp {

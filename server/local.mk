@@ -8,7 +8,7 @@ presenced_SOURCES = server/main.c server/cfg.c server/cfg.h server/http.c server
 	server/wire.c server/wire.h
 presenced_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS) \
 	$(XML2_CFLAGS) $(CONFUSE_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
-presenced_LDADD = xcap/libxcap.a sip/libsip.a presence/libpresence.a auth/libauth.a \
+presenced_LDADD = ap/libap.a xcap/libxcap.a sip/libsip.a presence/libpresence.a auth/libauth.a \
 	db/libdb.a server/libbase.a $(SOFIA_LIBS) $(MHD_LIBS) $(GNUTLS_LIBS) $(XML2_LIBS) \
 	$(SQLITE_LIBS) $(CRYPTO_LIBS) $(CONFUSE_LIBS) $(CURL_LIBS) -lpthread
 

@@ -439,8 +439,14 @@ static struct db *open_db_mode(const struct ctl *ctl, int create)
 		char *slash = strrchr(dir, '/');
 		if (slash && slash != dir) {
 			*slash = '\0';
+			/* the default var/ of a fresh checkout: create one level */
+			if (stat(dir, &sb) != 0 && mkdir(dir, 0750) != 0) {
+				run_err("cannot create database %s: cannot create directory %s: %s",
+				    ctl->db_path, dir, strerror(errno));
+				return NULL;
+			}
 			if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-				run_err("cannot create database %s: directory %s does not exist",
+				run_err("cannot create database %s: %s is not a directory",
 				    ctl->db_path, dir);
 				return NULL;
 			}

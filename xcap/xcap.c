@@ -269,6 +269,46 @@ static char *home_uri(const struct xcap *x, const struct xcap_uri *u)
 }
 
 /* 409 <no-parent> with the closest existing ancestor of the first @p below steps. */
+/* The namespace of a new attribute: a prefixed binding of @p href in scope
+ * at @p el, else a new declaration on @p el with the request's prefix (or
+ * "a"), numbered until the prefix is not in scope there: reusing a prefix
+ * bound by an ancestor would rebind it for el's descendants once the
+ * document is serialized. NULL on failure. */
+static xmlNsPtr att_ns_bind(xmlDocPtr doc, xmlNodePtr el, const char *href, const char *want)
+{
+	xmlNsPtr ns = xmlSearchNsByHref(doc, el, BAD_CAST href);
+	const char *base = want && *want ? want : "a";
+	size_t len = strlen(base) + 16;
+	char *pfx;
+
+	if (ns && ns->prefix)
+		return ns;
+	if (!(pfx = malloc(len)))
+		return NULL;
+	ns = NULL;
+	for (unsigned i = 0; i < 1000 && !ns; i++) {
+		if (i == 0)
+			snprintf(pfx, len, "%s", base);
+		else
+			snprintf(pfx, len, "%s%u", base, i);
+		if (!xmlSearchNs(doc, el, BAD_CAST pfx)) {
+			ns = xmlNewNs(el, BAD_CAST href, BAD_CAST pfx);
+			break;
+		}
+	}
+	free(pfx);
+	return ns;
+}
+
+/* An attribute name that XML Namespaces reserves for namespace declarations:
+ * "xmlns" without namespace, or anything in the xmlns namespace. */
+static int is_ns_decl(const char *name, const char *ns)
+{
+	if (ns)
+		return strcmp(ns, "http://www.w3.org/2000/xmlns/") == 0;
+	return strcmp(name, "xmlns") == 0;
+}
+
 static int no_parent(const struct xcap *x, const struct xcap_uri *u, xmlDocPtr doc,
     size_t below, struct xcap_err *err)
 {
@@ -562,14 +602,16 @@ static int put_compute(struct xcap *x, struct db *db, const struct xcap_request 
 		} else if (n == 0) {
 			st = no_parent(x, u, doc, u->sel.n, err);
 		} else {
-			if (u->sel.att_ns) {
-				ns = xmlSearchNsByHref(doc, el, BAD_CAST u->sel.att_ns);
-				if (!ns || !ns->prefix)
-					ns = xmlNewNs(el, BAD_CAST u->sel.att_ns,
-					    BAD_CAST(u->sel.att_prefix ? u->sel.att_prefix : "a"));
-			}
+			if (u->sel.att_ns)
+				ns = att_ns_bind(doc, el, u->sel.att_ns, u->sel.att_prefix);
 			if (u->sel.att_ns && !ns) {
 				xcap_err_set(err, "cannot-insert", "cannot bind the attribute's namespace");
+				st = 409;
+			} else if (is_ns_decl(u->sel.att_name, u->sel.att_ns)) {
+				/* serialized, "xmlns" would become a namespace declaration
+				 * (moving the element into another namespace) that no
+				 * attribute selector selects */
+				xcap_err_set(err, "cannot-insert", "a namespace declaration is not an attribute");
 				st = 409;
 			} else {
 				*created = !xmlHasNsProp(el, BAD_CAST u->sel.att_name, BAD_CAST u->sel.att_ns);

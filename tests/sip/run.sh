@@ -108,7 +108,7 @@ stop
 perl "$sdir/watcher.pl" "$port" "$harness" "$db" "$fifo" $((port + 2)) restart-b \
 	>"$tmp/restart-b.out" 2>&1 &
 wpid=$!
-sleep 0.3
+sleep 1
 start
 wait $wpid || fail=1
 cat "$tmp/restart-b.out"

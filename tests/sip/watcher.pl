@@ -219,7 +219,7 @@ if ($mode eq 'restart-a' || $mode eq 'restart-b') {
         open(my $fh, '<', "$db.dave") or die;
         my ($cid, $tag, $cseq) = split ' ', scalar <$fh>;
         close $fh;
-        my $nt = wait_for($dave, is_notify($cid, qr/^(active|pending)/), 5);
+        my $nt = wait_for($dave, is_notify($cid, qr/^(active|pending)/), 15);
         ok($nt, 'dave: NOTIFY in the stored dialog after the restart');
         my ($c2) = $nt ? $nt->cseq =~ /^(\d+)/ : (0);
         ok($c2 > $cseq, "dave: its CSeq went up ($cseq -> $c2)");
