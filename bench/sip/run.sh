@@ -15,7 +15,7 @@
 #             apart: NOTIFYs per second from the first to the last NOTIFY of
 #             a change (mean over the changes)
 #  memory     RSS (presenced) or PSS summed over its processes (Kamailio)
-#             sampled while subscriptions that stay arrive at 1,700/s for a
+#             sampled while subscriptions that stay arrive at 1,000/s for a
 #             minute (at most 100,000): bytes per held subscription
 # For each: throughput and server CPU time per transaction (the CPU figure
 # is steadier on a shared machine), then the ratios presenced / Kamailio.
@@ -55,7 +55,7 @@ FAN=1000            # watchers of the fan-out presentity
 ROUNDS=5            # presence changes of the fan-out presentity
 HOLD_MAX=100000     # held subscriptions for the memory figure
 HOLD_SECS=60        # ... or as many as fit in this time
-HOLD_RATE=1700      # new subscriptions per second
+HOLD_RATE=1000      # new subscriptions per second
 INFLIGHT=200        # sipp calls in flight
 if [ $QUICK = 1 ]; then PUB_CALLS=2000; SUB_CALLS=1000; ROUNDS=3; HOLD_MAX=20000; HOLD_SECS=40; HOLD_RATE=500; fi
 

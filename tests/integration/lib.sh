@@ -105,7 +105,7 @@ pres_start() {
   while ! grep -q "ready" "$T/presenced.log" 2>/dev/null; do
     i=$((i+1))
     if [ $i -gt 100 ] || ! kill -0 "$PID" 2>/dev/null; then
-      echo "presenced did not start:"; cat "$T/presenced.log"; PID=""; exit 1
+      echo "presenced did not start:"; cat "$T/presenced.log"; kill -TERM "$PID" 2>/dev/null || true; PID=""; exit 1
     fi
     sleep 0.1
   done
