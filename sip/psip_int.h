@@ -269,7 +269,12 @@ struct psip {
 /** Group commit: call before every database write. Opens a transaction
  *  (if none is open) that psip_db_flush() commits PSIP_COMMIT_MS later, so
  *  that one commit (and one WAL write of each page) covers every change of
- *  that window. Without a transaction the write commits by itself. */
+ *  that window. Without a transaction the write commits by itself.
+ *  Writes that a SIP request asked for (PUBLISH, SUBSCRIBE) are flushed
+ *  before their 2xx, so an answered change survives a crash of the process
+ *  (the engine's connection runs synchronous=NORMAL: soft state, no fsync
+ *  per transaction; power loss may lose the last moments). What the window
+ *  still groups: NOTIFY bookkeeping (CSeq, state) that nobody was promised. */
 #define PSIP_COMMIT_MS 5
 void psip_db_batch(struct psip *p);
 /** Commits the open write batch now (no-op without one). */

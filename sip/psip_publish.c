@@ -262,6 +262,7 @@ psip_publish(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 		db_pub_clear(&old);
 		if (rc != PRES_OK)
 			return reply(irq, SIP_500_INTERNAL_SERVER_ERROR);
+		psip_db_flush(p);	/* a 2xx only for a committed change */
 		nta_incoming_treply(irq, SIP_200_OK, SIPTAG_EXPIRES_STR("0"), TAG_END());
 		nta_incoming_destroy(irq);
 		PSIP_STAT(p, publishes_ok, 1);
@@ -298,6 +299,7 @@ psip_publish(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 	db_pub_clear(&old);
 	pub_arm(p, etag, presentity, np.expires);
 	snprintf(expbuf, sizeof(expbuf), "%u", expires);
+	psip_db_flush(p);	/* a 2xx only for a committed publication */
 	nta_incoming_treply(irq, SIP_200_OK, SIPTAG_ETAG_STR(etag),
 	    SIPTAG_EXPIRES_STR(expbuf), TAG_END());
 	nta_incoming_destroy(irq);

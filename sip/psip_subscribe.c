@@ -591,6 +591,7 @@ reply_200(struct psip_sub *s, nta_incoming_t *irq, unsigned expires)
 	char expbuf[16];
 
 	snprintf(expbuf, sizeof(expbuf), "%u", expires);
+	psip_db_flush(s->p);	/* a 2xx only for a committed subscription */
 	nta_incoming_treply(irq, SIP_200_OK, SIPTAG_EXPIRES_STR(expbuf),
 	    SIPTAG_CONTACT_STR(s->dlg.contact ? s->dlg.contact : s->p->contact), TAG_END());
 	nta_incoming_destroy(irq);
