@@ -62,35 +62,6 @@ static char *dup_or_null(const char *s)
 
 /* ---- helpers (public for the unit tests) ------------------------------- */
 
-int ap_addr_in(const char *addr, const char *const *list, size_t n)
-{
-	unsigned char a[16], b[16];
-	int fa = strchr(addr, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(fa, addr, a) != 1)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char net[64];
-		long long bits = fa == AF_INET ? 32 : 128;
-		const char *slash = strchr(list[i], '/');
-		size_t l = slash ? (size_t)(slash - list[i]) : strlen(list[i]);
-		if (l >= sizeof(net))
-			continue;
-		memcpy(net, list[i], l);
-		net[l] = '\0';
-		if (inet_pton(fa, net, b) != 1)
-			continue;
-		if (slash && pres_parse_ll(slash + 1, 0, fa == AF_INET ? 32 : 128, &bits))
-			continue;
-		size_t full = (size_t)bits / 8;
-		unsigned rest = (unsigned)bits % 8;
-		if (memcmp(a, b, full))
-			continue;
-		if (rest && ((a[full] ^ b[full]) & (0xff00 >> rest) & 0xff))
-			continue;
-		return 1;
-	}
-	return 0;
-}
 
 int ap_header_is_hop_by_hop(const char *name)
 {
@@ -204,7 +175,7 @@ static int as_init(struct ap *ap, struct ap_as *as, const struct ap_as_cfg *c,
 		goto out;
 	}
 	if (!as->https && (!is_ip(dial) ||
-	    !ap_addr_in(dial, cfg->trust_domain, cfg->n_trust_domain))) {
+	    !pres_addr_in(dial, cfg->trust_domain, cfg->n_trust_domain))) {
 		set_err(err, esz, "ap: AS '%s': plain HTTP upstream only to an IP address inside "
 		    "ap.trust_domain (%s is not); use https://", c->name, dial);
 		goto out;

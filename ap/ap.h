@@ -132,6 +132,5 @@ int ap_header_forwardable(const char *name, const char *connection);
  * 1 if @p addr (IPv4/IPv6 literal) is in @p list (addresses or CIDR
  * prefixes), else 0.
  */
-int ap_addr_in(const char *addr, const char *const *list, size_t n);
 
 #endif

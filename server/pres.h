@@ -86,6 +86,9 @@ int pres_strlcpy(char *dst, const char *src, size_t size);
  * Writes into @p out (size @p size). PRES_EINVAL if @p in is not such a URI.
  */
 int pres_uri_normalize(const char *in, char *out, size_t size);
+/** 1 if the IPv4/IPv6 address @p addr is one of @p list (addresses or
+ *  CIDR prefixes "192.0.2.0/24", "2001:db8::/32"); 0 otherwise. */
+int pres_addr_in(const char *addr, const char *const *list, size_t n);
 /** 1 if both URIs are valid and equal after normalization. */
 int pres_uri_equal(const char *a, const char *b);
 

@@ -1,6 +1,7 @@
 /* util.c - small helpers of the base layer. */
 #include "pres.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +201,36 @@ int pres_uri_normalize(const char *in, char *out, size_t size)
 	}
 	out[o] = '\0';
 	return PRES_OK;
+}
+
+int pres_addr_in(const char *addr, const char *const *list, size_t n)
+{
+	unsigned char a[16], b[16];
+	int fa = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(fa, addr, a) != 1)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char net[64];
+		long long bits = fa == AF_INET ? 32 : 128;
+		const char *slash = strchr(list[i], '/');
+		size_t l = slash ? (size_t)(slash - list[i]) : strlen(list[i]);
+		if (l >= sizeof(net))
+			continue;
+		memcpy(net, list[i], l);
+		net[l] = '\0';
+		if (inet_pton(fa, net, b) != 1)
+			continue;
+		if (slash && pres_parse_ll(slash + 1, 0, fa == AF_INET ? 32 : 128, &bits))
+			continue;
+		size_t full = (size_t)bits / 8;
+		unsigned rest = (unsigned)bits % 8;
+		if (memcmp(a, b, full))
+			continue;
+		if (rest && ((a[full] ^ b[full]) & (0xff00 >> rest) & 0xff))
+			continue;
+		return 1;
+	}
+	return 0;
 }
 
 int pres_uri_equal(const char *a, const char *b)

@@ -107,37 +107,6 @@ static const char *schema_dir(const struct pres_cfg *cfg)
 	return PRES_DATADIR "/schemas";
 }
 
-/* Is @p addr inside one of @p list (addresses or CIDR prefixes)? */
-static int addr_in(const char *addr, char *const *list, size_t n)
-{
-	unsigned char a[16], b[16];
-	int fa = strchr(addr, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(fa, addr, a) != 1)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char net[64];
-		long long bits = fa == AF_INET ? 32 : 128;
-		const char *slash = strchr(list[i], '/');
-		size_t l = slash ? (size_t)(slash - list[i]) : strlen(list[i]);
-		if (l >= sizeof(net))
-			continue;
-		memcpy(net, list[i], l);
-		net[l] = '\0';
-		if (inet_pton(fa, net, b) != 1)
-			continue;
-		if (slash && pres_parse_ll(slash + 1, 0, fa == AF_INET ? 32 : 128, &bits))
-			continue;
-		size_t full = (size_t)bits / 8;
-		unsigned rest = (unsigned)bits % 8;
-		if (memcmp(a, b, full))
-			continue;
-		if (rest && ((a[full] ^ b[full]) & (0xff00 >> rest) & 0xff))
-			continue;
-		return 1;
-	}
-	return 0;
-}
-
 static int has_token(const char *ua, const char *token)
 {
 	size_t tl = strlen(token);
@@ -247,7 +216,7 @@ static int trusted_ap_peer(struct wire *w, const struct http_req *rq, const char
 {
 	const struct pres_cfg *cfg = w->cfg;
 	*why = "from a peer outside the trust domain";
-	if (!addr_in(rq->peer, cfg->auth.ap_peers, cfg->auth.n_ap_peers))
+	if (!pres_addr_in(rq->peer, (const char *const *)cfg->auth.ap_peers, cfg->auth.n_ap_peers))
 		return 0;
 	if (cfg->auth.ap_require_client_cert && rq->tls && !rq->client_cert_verified) {
 		*why = rq->client_cert ? "from an AP address whose client certificate does not verify" :

@@ -56,13 +56,13 @@ END_TEST
 START_TEST(test_addr_in)
 {
 	const char *l[] = { "10.0.0.0/8", "127.0.0.2", "fd00::/8" };
-	ck_assert_int_eq(ap_addr_in("10.1.2.3", l, 3), 1);
-	ck_assert_int_eq(ap_addr_in("11.1.2.3", l, 3), 0);
-	ck_assert_int_eq(ap_addr_in("127.0.0.2", l, 3), 1);
-	ck_assert_int_eq(ap_addr_in("127.0.0.1", l, 3), 0);
-	ck_assert_int_eq(ap_addr_in("fd12::1", l, 3), 1);
-	ck_assert_int_eq(ap_addr_in("fe80::1", l, 3), 0);
-	ck_assert_int_eq(ap_addr_in("not-an-ip", l, 3), 0);
+	ck_assert_int_eq(pres_addr_in("10.1.2.3", l, 3), 1);
+	ck_assert_int_eq(pres_addr_in("11.1.2.3", l, 3), 0);
+	ck_assert_int_eq(pres_addr_in("127.0.0.2", l, 3), 1);
+	ck_assert_int_eq(pres_addr_in("127.0.0.1", l, 3), 0);
+	ck_assert_int_eq(pres_addr_in("fd12::1", l, 3), 1);
+	ck_assert_int_eq(pres_addr_in("fe80::1", l, 3), 0);
+	ck_assert_int_eq(pres_addr_in("not-an-ip", l, 3), 0);
 }
 END_TEST
 

@@ -88,6 +88,22 @@ START_TEST(test_uri_normalize)
 }
 END_TEST
 
+START_TEST(test_addr_in)
+{
+	const char *const l[] = { "192.0.2.0/24", "2001:db8::/32", "127.0.0.2", "10.0.0.0/7" };
+	ck_assert_int_eq(pres_addr_in("192.0.2.200", l, 4), 1);
+	ck_assert_int_eq(pres_addr_in("192.0.3.1", l, 4), 0);
+	ck_assert_int_eq(pres_addr_in("2001:db8:1::5", l, 4), 1);
+	ck_assert_int_eq(pres_addr_in("2001:db9::5", l, 4), 0);
+	ck_assert_int_eq(pres_addr_in("127.0.0.2", l, 4), 1);
+	ck_assert_int_eq(pres_addr_in("127.0.0.3", l, 4), 0);
+	ck_assert_int_eq(pres_addr_in("11.255.0.1", l, 4), 1);   /* /7 covers 10-11 */
+	ck_assert_int_eq(pres_addr_in("12.0.0.1", l, 4), 0);
+	ck_assert_int_eq(pres_addr_in("garbage", l, 4), 0);
+	ck_assert_int_eq(pres_addr_in("192.0.2.1", l, 0), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("base");
@@ -99,6 +115,7 @@ int main(void)
 	tcase_add_test(tc, test_clock_hook);
 	tcase_add_test(tc, test_log_levels);
 	tcase_add_test(tc, test_uri_normalize);
+	tcase_add_test(tc, test_addr_in);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
