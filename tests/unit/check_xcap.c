@@ -686,6 +686,25 @@ START_TEST(test_attribute_ops)
 	ck_assert_int_eq(st, 200);
 	ck_assert_str_eq(b, "red");
 	free(b);
+	/* @xmlns is a namespace declaration, not an attribute: it would move the
+	 * element and its subtree into another namespace */
+	put_expect_error(&AL, RL_SEL "resource-lists/list%5B1%5D/@xmlns", CT_ATT, "urn:example:evil",
+	    "cannot-insert");
+	b = get(&AL, RL_SEL "resource-lists/list%5B1%5D/@name", &st, NULL);
+	ck_assert_int_eq(st, 200);   /* still in its namespace: still selected */
+	free(b);
+	/* a new namespaced attribute whose prefix an ancestor binds to another
+	 * namespace gets a fresh prefix: descendants keep theirs */
+	ck_assert_int_eq(req(&AL, "PUT", RL_SEL "resource-lists/list%5B1%5D/entry/@x:shade"
+	    "?xmlns(x=urn:example:shades)", CT_ATT, "dark"), 201);
+	b = get(&AL, RL_SEL "resource-lists/list%5B1%5D/entry/@y:color?xmlns(y=urn:example:colors)", &st, NULL);
+	ck_assert_int_eq(st, 200);
+	ck_assert_str_eq(b, "red");
+	free(b);
+	b = get(&AL, RL_SEL "resource-lists/list%5B1%5D/entry/@s:shade?xmlns(s=urn:example:shades)", &st, NULL);
+	ck_assert_int_eq(st, 200);
+	ck_assert_str_eq(b, "dark");
+	free(b);
 }
 END_TEST
 
