@@ -130,8 +130,9 @@ int gba_b64_encode(const uint8_t *in, size_t n, char *out, size_t size);
 int gba_b64_decode(const char *in, uint8_t *out, size_t cap, size_t *n_out);
 
 /* ===== Digest AKA helpers (RFC 3310 / 4169 / 2617), MD5 only ===========
- * Minimal, for Ub only (the BSF and the test UE). The generic RFC 7616
- * engine lives elsewhere in auth/; fold these into it when convenient. */
+ * For Ub only (the BSF and the test UE). Hashing is done by the Digest
+ * engine (auth_digest_ha1/auth_digest_response in auth/auth.h); the parser
+ * also reads challenges, which auth_digest_parse() does not. */
 
 #define GBA_DIGEST_PARAMS_MAX 16
 /** Parsed "Digest k=v, k="v"" header value; pointers into @p buf. */
