@@ -61,6 +61,11 @@ int db_exec(struct db *db, const char *sql);
 /** Binds text, or NULL when @p s is NULL. SQLITE_STATIC: the caller's
  *  buffer must live until db_stmt_done(). */
 int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
+/** Runs the one-row query @p sql with @p key bound to ?1 and hands the row
+ *  to @p row (which copies it into @p out). PRES_ENOTFOUND without a row;
+ *  errors are logged with @p what. */
+int db_get_row(struct db *db, const char *sql, const char *key, const char *what,
+    int (*row)(sqlite3_stmt *st, void *out), void *out);
 /** Copies column @p col as text into @p dst (size @p size); "" for NULL. */
 void db_col_text(sqlite3_stmt *st, int col, char *dst, size_t size);
 /** Copies a blob column into @p dst: exactly @p n bytes are required.

@@ -425,3 +425,23 @@ void db_close(struct db *db)
 		sqlite3_close_v2(db->h);
 	free(db);
 }
+
+int db_get_row(struct db *db, const char *sql, const char *key, const char *what,
+    int (*row)(sqlite3_stmt *st, void *out), void *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!(st = db_stmt(db, sql)))
+		return PRES_EDB;
+	db_bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = row(st, out);
+	else if (rc == SQLITE_DONE)
+		rc = PRES_ENOTFOUND;
+	else
+		rc = db_err(db, rc, what);
+	db_stmt_done(st);
+	return rc;
+}

@@ -111,25 +111,19 @@ int db_pub_replace(struct db *db, const char *old_etag, const struct db_pub *p)
 	return db_tx_end(db, rc);
 }
 
+static int pub_row(sqlite3_stmt *st, void *out)
+{
+	return row_to_pub(st, out);
+}
+
 int db_pub_get(struct db *db, const char *etag, struct db_pub *out)
 {
-	sqlite3_stmt *st;
 	int rc;
 
 	if (!db || !etag || !out)
 		return PRES_EINVAL;
 	memset(out, 0, sizeof(*out));
-	if (!(st = db_stmt(db, SQL_PUB_GET)))
-		return PRES_EDB;
-	db_bind_text(st, 1, etag);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = row_to_pub(st, out);
-	else if (rc == SQLITE_DONE)
-		rc = PRES_ENOTFOUND;
-	else
-		rc = db_err(db, rc, "pub get");
-	db_stmt_done(st);
+	rc = db_get_row(db, SQL_PUB_GET, etag, "pub get", pub_row, out);
 	if (rc != PRES_OK)
 		db_pub_clear(out);
 	return rc;

@@ -76,25 +76,19 @@ static int row_to_sub(sqlite3_stmt *st, struct db_sub *out)
 	return db_col_dup(st, 9, &out->extra, NULL);
 }
 
+static int sub_row(sqlite3_stmt *st, void *out)
+{
+	return row_to_sub(st, out);
+}
+
 int db_sub_get(struct db *db, const char *id, struct db_sub *out)
 {
-	sqlite3_stmt *st;
 	int rc;
 
 	if (!db || !id || !out)
 		return PRES_EINVAL;
 	memset(out, 0, sizeof(*out));
-	if (!(st = db_stmt(db, SQL_SUBS_GET)))
-		return PRES_EDB;
-	db_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = row_to_sub(st, out);
-	else if (rc == SQLITE_DONE)
-		rc = PRES_ENOTFOUND;
-	else
-		rc = db_err(db, rc, "sub get");
-	db_stmt_done(st);
+	rc = db_get_row(db, SQL_SUBS_GET, id, "sub get", sub_row, out);
 	if (rc != PRES_OK)
 		db_sub_clear(out);
 	return rc;

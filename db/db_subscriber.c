@@ -85,27 +85,21 @@ static int load_impus(struct db *db, struct db_subscriber *out)
 	return rc;
 }
 
+static int subscriber_row(sqlite3_stmt *st, void *out)
+{
+	return row_to_sub(st, out);
+}
+
 /* Runs a one-row subscriber query bound with @p key. */
 static int sub_lookup(struct db *db, const char *sql, const char *key,
     struct db_subscriber *out)
 {
-	sqlite3_stmt *st;
 	int rc;
 
 	if (!db || !key || !out)
 		return PRES_EINVAL;
 	memset(out, 0, sizeof(*out));
-	if (!(st = db_stmt(db, sql)))
-		return PRES_EDB;
-	db_bind_text(st, 1, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = row_to_sub(st, out);
-	else if (rc == SQLITE_DONE)
-		rc = PRES_ENOTFOUND;
-	else
-		rc = db_err(db, rc, "subscriber lookup");
-	db_stmt_done(st);
+	rc = db_get_row(db, sql, key, "subscriber lookup", subscriber_row, out);
 	if (rc == PRES_OK && (rc = load_impus(db, out)) != PRES_OK)
 		db_subscriber_wipe(out);
 	return rc;
