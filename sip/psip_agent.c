@@ -81,21 +81,62 @@ psip_pres_get(struct psip *p, const char *uri, int create)
 
 /* ---- group commit ----------------------------------------------------------- */
 
+static int
+db_flush_rc(struct psip *p)
+{
+	struct psip_after *a, *list;
+	int rc = PRES_OK;
+
+	if (p->db_batch) {
+		p->db_batch = 0;
+		if (p->commit_timer)
+			su_timer_reset(p->commit_timer);
+		if ((rc = db_commit(p->db)) != PRES_OK) {
+			log_warnx("sip: commit of the SIP state failed (%s): last changes lost",
+			    pres_strerror(rc));
+			db_rollback(p->db);
+		}
+	}
+	/* the callbacks may write again (a new batch) and queue more work:
+	 * that waits for the next commit */
+	list = p->after;
+	p->after = NULL;
+	p->after_tail = &p->after;
+	while ((a = list) != NULL) {
+		list = a->next;
+		a->fn(p, a->arg, rc);
+		free(a);
+	}
+	return rc;
+}
+
 void
 psip_db_flush(struct psip *p)
 {
-	int rc;
+	(void)db_flush_rc(p);
+}
 
-	if (!p->db_batch)
+void
+psip_after_commit(struct psip *p, psip_after_fn *fn, void *arg)
+{
+	struct psip_after *a;
+
+	if (!p->db_batch) {
+		fn(p, arg, PRES_OK);
 		return;
-	p->db_batch = 0;
-	if (p->commit_timer)
-		su_timer_reset(p->commit_timer);
-	if ((rc = db_commit(p->db)) != PRES_OK) {
-		log_warnx("sip: commit of the SIP state failed (%s): last changes lost",
-		    pres_strerror(rc));
-		db_rollback(p->db);
 	}
+	a = malloc(sizeof(*a));
+	if (a == NULL) {
+		fn(p, arg, db_flush_rc(p));
+		return;
+	}
+	a->fn = fn;
+	a->arg = arg;
+	a->next = NULL;
+	if (p->after_tail == NULL)
+		p->after_tail = &p->after;
+	*p->after_tail = a;
+	p->after_tail = &a->next;
 }
 
 static void

@@ -201,6 +201,17 @@ struct psip_pres {
 	struct psip_pres *hnext;
 };
 
+struct psip;
+/** Called once the batch holding a request's writes is committed:
+ *  @p rc is PRES_OK, or the commit failure (the batch was rolled back). */
+typedef void psip_after_fn(struct psip *p, void *arg, int rc);
+/** Work waiting for the commit of the write batch (psip_after_commit). */
+struct psip_after {
+	psip_after_fn *fn;
+	void *arg;
+	struct psip_after *next;
+};
+
 struct psip_docmsg {
 	char *auid, *xui, *doc, *old_etag, *new_etag;
 	struct psip_docmsg *next;
@@ -263,6 +274,7 @@ struct psip {
 	struct psip_pres *round_ring[PSIP_ROUNDS_MAX]; /* cached rounds, FIFO */
 	size_t round_next, n_rounds;
 	int db_batch;                 /* a write transaction is open */
+	struct psip_after *after, **after_tail; /* run after the batch's commit (owned) */
 };
 
 /* psip_agent.c */
@@ -270,15 +282,22 @@ struct psip {
  *  (if none is open) that psip_db_flush() commits PSIP_COMMIT_MS later, so
  *  that one commit (and one WAL write of each page) covers every change of
  *  that window. Without a transaction the write commits by itself.
- *  Writes that a SIP request asked for (PUBLISH, SUBSCRIBE) are flushed
- *  before their 2xx, so an answered change survives a crash of the process
- *  (the engine's connection runs synchronous=NORMAL: soft state, no fsync
- *  per transaction; power loss may lose the last moments). What the window
- *  still groups: NOTIFY bookkeeping (CSeq, state) that nobody was promised. */
+ *  Writes that a SIP request asked for (PUBLISH, SUBSCRIBE) are answered
+ *  through psip_after_commit(): their 2xx waits for the commit of the
+ *  batch, so an answered change survives a crash of the process (the
+ *  engine's connection runs synchronous=NORMAL: soft state, no fsync per
+ *  transaction; power loss may lose the last moments), and one commit
+ *  covers every request of the window. */
 #define PSIP_COMMIT_MS 5
 void psip_db_batch(struct psip *p);
-/** Commits the open write batch now (no-op without one). */
+/** Commits the open write batch now (no-op without one), then runs the
+ *  psip_after_commit() callbacks in the order they were queued. */
 void psip_db_flush(struct psip *p);
+/** Runs @p fn(p, @p arg, rc) after the commit of the open write batch, or
+ *  right away (rc PRES_OK) when no batch is open (the writes committed by
+ *  themselves). @p arg stays owned by the caller (usually freed by @p fn).
+ *  Out of memory: @p fn runs right away after a flush. */
+void psip_after_commit(struct psip *p, psip_after_fn *fn, void *arg);
 uint32_t psip_hash(const char *s);
 void psip_stat_add(struct psip *p, size_t offset, int64_t delta);
 #define PSIP_STAT(p, field, d) psip_stat_add((p), offsetof(struct psip_stats, field), (d))
