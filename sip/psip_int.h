@@ -185,6 +185,7 @@ struct psip_sub {
 	nta_outgoing_t *orq;          /* NOTIFY in flight */
 	int dirty;                    /* another NOTIFY due when orq completes */
 	int dead;                     /* terminated: freed when orq completes */
+	int held;                     /* 200 waits for a commit: NOTIFYs wait too */
 	int linked;                   /* in the id hash and counted */
 	struct psip_pres *pres;
 	struct psip_ext *ext;         /* list, filter or xcap-diff state; NULL none (owned) */
