@@ -3,7 +3,12 @@
 # presence modules with the same sipp scenarios, in the same run, on
 # loopback only, bounded in time (about 3 minutes; --quick: about 1).
 #
-#   bench/sip/run.sh [--quick] [--no-kamailio]
+#   bench/sip/run.sh [--quick] [--no-kamailio] [--only PHASE[,PHASE...]]
+#
+# --only: run only these phases (publish, subscribe, fanout, memory).
+# BENCH_PERF=DIR: record a perf profile of presenced during each of its
+# publish/subscribe phases (DIR/<phase>.data, perf record -e cpu-clock -g;
+# BENCH_PERF_CG="--call-graph dwarf" for call graphs through libc).
 #
 # Both servers run side by side; each phase loads one, then the other.
 # Scenarios (UDP; sipp closed loop, at most 200 calls in flight):
@@ -31,14 +36,17 @@ top_srcdir=$(cd "$here/../.." && pwd)
 export top_srcdir top_builddir
 U="python3 $here/bench_util.py"
 
-QUICK=0; KAM=1
-for a in "$@"; do
-  case $a in
+QUICK=0; KAM=1; ONLY=publish,subscribe,fanout,memory
+while [ $# -gt 0 ]; do
+  case $1 in
     --quick) QUICK=1 ;;
     --no-kamailio) KAM=0 ;;
-    *) echo "usage: $0 [--quick] [--no-kamailio]" >&2; exit 2 ;;
+    --only) ONLY=${2:?--only needs a list of phases}; shift ;;
+    *) echo "usage: $0 [--quick] [--no-kamailio] [--only PHASE[,PHASE...]]" >&2; exit 2 ;;
   esac
+  shift
 done
+want() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
 command -v sipp >/dev/null || { echo "sipp is not installed" >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 is not installed" >&2; exit 1; }
 [ -x "$top_builddir/presenced" ] || { echo "build presenced first (scripts/build.sh)" >&2; exit 1; }
@@ -98,9 +106,16 @@ SERVERS="presenced"
 phase_calls() { # phase scenario calls transactions-per-call unit
   phase=$1 scen=$2 calls=$3 tpc=$4 unit=$5
   for name in $SERVERS; do
+    perfpid=""
+    if [ -n "${BENCH_PERF:-}" ] && [ "$name" = presenced ]; then
+      mkdir -p "$BENCH_PERF"
+      perf record -q -e cpu-clock -F 2000 ${BENCH_PERF_CG:--g} -p "$PID" -o "$BENCH_PERF/$phase.data" >/dev/null 2>&1 &
+      perfpid=$!; sleep 0.5
+    fi
     c0=$($U cpu $(srv_pids "$name"))
     read -r ok bad secs < <(run_sipp "$name-$phase" "$(srv_port "$name")" "$scen" "$calls")
     c1=$($U cpu $(srv_pids "$name"))
+    if [ -n "$perfpid" ]; then kill -INT "$perfpid"; wait "$perfpid" 2>/dev/null || true; fi
     R[$name.$phase]=$(python3 -c "print('%.0f' % ($tpc*$ok/$secs))")
     R[$name.$phase.cpu]=$(python3 -c "print('%.0f' % (1e6*($c1-$c0)/max($tpc*$ok,1)))")
     printf '   %-9s %-10s %6d calls ok, %4d failed, %6.2f s: %7s %s/s, server CPU %s us/transaction\n' \
@@ -242,19 +257,20 @@ for name in $SERVERS; do
   [ "$bad" = 0 ] && [ "$ok" = "$N_PRES" ] || echo "   seed ($name): $ok ok, $bad failed"
 done
 
-phase_calls publish publish.xml "$PUB_CALLS" 2 PUBLISH
-phase_calls subscribe subscribe.xml "$SUB_CALLS" 4 tx
-phase_fanout
-phase_memory
+want publish && phase_calls publish publish.xml "$PUB_CALLS" 2 PUBLISH
+want subscribe && phase_calls subscribe subscribe.xml "$SUB_CALLS" 4 tx
+want fanout && phase_fanout
+want memory && phase_memory
 
 if [ $KAM = 1 ]; then
   echo "== presenced / Kamailio (goal >= 2)"
   for k in publish subscribe fanout; do
+    want $k || continue
     printf '   %-10s throughput %7s / %7s = %s    CPU per transaction: %s / %s us = %s less\n' "$k" \
       "${R[presenced.$k]}" "${R[kamailio.$k]}" "$($U ratio "${R[presenced.$k]}" "${R[kamailio.$k]}")" \
       "${R[presenced.$k.cpu]}" "${R[kamailio.$k.cpu]}" "$($U ratio "${R[kamailio.$k.cpu]}" "${R[presenced.$k.cpu]}")"
   done
-  printf '   %-10s %s / %s bytes per held subscription = %s less\n' memory \
+  want memory && printf '   %-10s %s / %s bytes per held subscription = %s less\n' memory \
     "${R[presenced.mem]}" "${R[kamailio.mem]}" "$($U ratio "${R[kamailio.mem]}" "${R[presenced.mem]}")"
 fi
 grep -Eq "Sanitizer|runtime error" "$T/presenced.log" && echo "WARNING: sanitizer report in the presenced log"
