@@ -429,6 +429,27 @@ int db_set_durable(struct db *db, int full)
 	return db_exec(db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
 }
 
+int db_set_autocheckpoint(struct db *db, int pages)
+{
+	if (!db || pages < 0)
+		return PRES_EINVAL;
+	if (sqlite3_wal_autocheckpoint(db->h, pages) != SQLITE_OK)
+		return db_err(db, sqlite3_errcode(db->h), "wal_autocheckpoint");
+	return PRES_OK;
+}
+
+int db_checkpoint(struct db *db)
+{
+	int rc;
+
+	if (!db)
+		return PRES_EINVAL;
+	rc = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+		return db_err(db, rc, "checkpoint");
+	return PRES_OK;
+}
+
 int db_open(const char *path, struct db **out)
 {
 	return db_open_at(path, db_schema_latest(), out);
