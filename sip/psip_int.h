@@ -276,6 +276,14 @@ struct psip {
 	size_t round_next, n_rounds;
 	int db_batch;                 /* a write transaction is open */
 	struct psip_after *after, **after_tail; /* run after the batch's commit (owned) */
+
+	/* WAL checkpoints in a thread of their own (psip_agent.c): the SIP
+	 * thread's connection never waits for a checkpoint's fsyncs */
+	pthread_t ckpt_thread;
+	pthread_mutex_t ckpt_lock;    /* guards ckpt_due, ckpt_stop */
+	pthread_cond_t ckpt_cond;
+	struct db *ckpt_db;           /* the checkpoint thread's connection */
+	int ckpt_due, ckpt_stop, ckpt_running;
 };
 
 /* psip_agent.c */
@@ -290,6 +298,8 @@ struct psip {
  *  transaction; power loss may lose the last moments), and one commit
  *  covers every request of the window. */
 #define PSIP_COMMIT_MS 5
+/** At most one WAL checkpoint per this many ms (after commits only). */
+#define PSIP_CKPT_MS 500
 void psip_db_batch(struct psip *p);
 /** Commits the open write batch now (no-op without one), then runs the
  *  psip_after_commit() callbacks in the order they were queued. */
