@@ -206,6 +206,9 @@ if [ $KAM = 1 ]; then
   KDB=$(mktemp -d /dev/shm/psip-bench-kam.XXXXXX)
   { echo "PRAGMA journal_mode = WAL;"; cat /usr/share/kamailio/db_sqlite/standard-create.sql \
       /usr/share/kamailio/db_sqlite/presence-create.sql; } | sqlite3 "$KDB/kam.db" >/dev/null
+  KLOCK=""; KUNLOCK=""; KLOADLOCK=""
+  if [ -n "${KAM_LOCK:-}" ]; then KLOCK='lock("pres");'; KUNLOCK='unlock("pres");'; KLOADLOCK='loadmodule "cfgutils.so"
+modparam("cfgutils", "lock_set_size", 4)'; fi
   cat >"$T/kam/kamailio.cfg" <<EOF
 #!KAMAILIO
 # minimal presence server: PUBLISH and SUBSCRIBE handled by the presence
@@ -225,14 +228,16 @@ loadmodule "siputils.so"
 loadmodule "db_sqlite.so"
 loadmodule "presence.so"
 loadmodule "presence_xml.so"
+$KLOADLOCK
 modparam("presence", "db_url", "sqlite://$KDB/kam.db")
 modparam("presence", "server_address", "sip:127.0.0.1:$KPORT")
 modparam("presence", "max_expires", 3600)
 modparam("presence_xml", "db_url", "sqlite://$KDB/kam.db")
 modparam("presence_xml", "force_active", 1)
+${KAM_EXTRA:-}
 request_route {
-	if (is_method("PUBLISH")) { handle_publish(); exit; }
-	if (is_method("SUBSCRIBE")) { handle_subscribe(); exit; }
+	if (is_method("PUBLISH")) { $KLOCK handle_publish(); $KUNLOCK exit; }
+	if (is_method("SUBSCRIBE")) { $KLOCK handle_subscribe(); $KUNLOCK exit; }
 	if (is_method("ACK")) { exit; }
 	sl_send_reply("405", "Method Not Allowed");
 }
