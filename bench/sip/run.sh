@@ -28,7 +28,9 @@
 # Needs a built presenced (build/ or $top_builddir), sipp, python3, sqlite3;
 # for the baseline kamailio, kamailio-presence-modules and
 # kamailio-sqlite-modules (scripts/install-deps.sh --bench).
-# KAM_CHILDREN (default 2): Kamailio UDP worker processes.
+# KAM_CHILDREN (default 2): Kamailio UDP worker processes. KAM_LOCK=0: no
+# cfgutils lock around Kamailio's presence functions (its SQLite writes then
+# fail under concurrency). KAM_EXTRA: more lines for kamailio.cfg.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/../.." && pwd)
@@ -201,14 +203,32 @@ pres_start
 if [ $KAM = 1 ]; then
   KPORT=$(free_port)
   mkdir -p "$T/kam"
-  # Kamailio's database on tmpfs: its db_sqlite cannot relax fsync
-  # (synchronous FULL), so this spares it every fsync: the baseline's best case
+  # Kamailio's configuration, its best case that answers every request
+  # (bench/sip/README.md, "Kamailio baseline"):
+  # - its SQLite database on tmpfs: db_sqlite cannot relax fsync
+  #   (synchronous FULL), this spares it every fsync; WAL journal;
+  # - db_sqlite sets no busy timeout: two processes writing at once make one
+  #   fail at once ("database is locked", a 500 to the UA; 45% of PUBLISHes
+  #   with 2 workers). SQLite has one writer at a time anyway, so the
+  #   presence functions run under a cfgutils lock: the workers still
+  #   receive, parse and answer in parallel, and nothing fails (KAM_LOCK=0:
+  #   without the lock);
+  # - presentity (publications) in SQLite (publ_cache 1, the default), as
+  #   presenced stores them: publ_cache 2 would keep them in memory only,
+  #   lost at a restart (KAM_EXTRA='modparam("presence", "publ_cache", 2)'
+  #   to see it);
+  # - subscriptions in memory, written back by timer (subs_db_mode 1, the
+  #   default): less durable than presenced, which commits each one before
+  #   its 200; in Kamailio's favour.
   KDB=$(mktemp -d /dev/shm/psip-bench-kam.XXXXXX)
   { echo "PRAGMA journal_mode = WAL;"; cat /usr/share/kamailio/db_sqlite/standard-create.sql \
       /usr/share/kamailio/db_sqlite/presence-create.sql; } | sqlite3 "$KDB/kam.db" >/dev/null
   KLOCK=""; KUNLOCK=""; KLOADLOCK=""
-  if [ -n "${KAM_LOCK:-}" ]; then KLOCK='lock("pres");'; KUNLOCK='unlock("pres");'; KLOADLOCK='loadmodule "cfgutils.so"
-modparam("cfgutils", "lock_set_size", 4)'; fi
+  if [ "${KAM_LOCK:-1}" != 0 ]; then
+    KLOCK='lock("pres");'; KUNLOCK='unlock("pres");'
+    KLOADLOCK='loadmodule "cfgutils.so"
+modparam("cfgutils", "lock_set_size", 4)'
+  fi
   cat >"$T/kam/kamailio.cfg" <<EOF
 #!KAMAILIO
 # minimal presence server: PUBLISH and SUBSCRIBE handled by the presence
@@ -254,7 +274,7 @@ EOF
 fi
 
 echo "presenced $(git -C "$top_srcdir" describe --always --dirty 2>/dev/null || echo '?') vs" \
-  "$([ $KAM = 1 ] && echo "Kamailio $(kamailio -v 2>/dev/null | head -1 | awk '{print $3}') (children=${KAM_CHILDREN:-2})" || echo "no baseline");" \
+  "$([ $KAM = 1 ] && echo "Kamailio $(kamailio -v 2>/dev/null | head -1 | awk '{print $3}') (children=${KAM_CHILDREN:-2}, lock=${KAM_LOCK:-1})" || echo "no baseline");" \
   "$(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) at start"
 # one long-lived publication per presentity: NOTIFYs carry a document on both
 for name in $SERVERS; do
@@ -277,6 +297,10 @@ if [ $KAM = 1 ]; then
   done
   want memory && printf '   %-10s %s / %s bytes per held subscription = %s less\n' memory \
     "${R[presenced.mem]}" "${R[kamailio.mem]}" "$($U ratio "${R[kamailio.mem]}" "${R[presenced.mem]}")"
+fi
+if [ $KAM = 1 ]; then
+  n=$(grep -c "ERROR" "$T/kam/kamailio.log" || true)
+  [ "$n" = 0 ] || echo "   kamailio: $n ERROR lines in its log ($(grep -c 'database is locked' "$T/kam/kamailio.log" || true) 'database is locked')"
 fi
 grep -Eq "Sanitizer|runtime error" "$T/presenced.log" && echo "WARNING: sanitizer report in the presenced log"
 exit 0
