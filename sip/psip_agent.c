@@ -275,12 +275,8 @@ on_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, const sip_t *sip)
 	case sip_method_publish:
 		return psip_publish(p, irq, sip);
 	case sip_method_subscribe:
-		if (sip->sip_to && sip->sip_to->a_tag) {
-			/* refresh of a dialog we do not know (RFC 6665 §4.2.1.2) */
-			nta_incoming_treply(irq, SIP_481_NO_TRANSACTION, TAG_END());
-			nta_incoming_destroy(irq);
-			return 0;
-		}
+		/* in-dialog ones too: psip_subscribe() matches the dialog (481
+		 * for one it does not know, RFC 6665 §4.2.1.2) */
 		return psip_subscribe(p, irq, sip);
 	case sip_method_options:
 		nta_incoming_treply(irq, SIP_200_OK,
