@@ -176,6 +176,7 @@ struct psip_sub {
 	int64_t expires;              /* absolute */
 	int64_t created;
 	struct psip_sub *pnext;       /* in pres list */
+	struct psip_sub **pprev;      /* in pres list: the pointer to this one (O(1) unlink) */
 	struct psip_sub *hnext;       /* in id hash */
 	struct psip_pres *pres;
 	struct psip_ext *ext;         /* list, filter or xcap-diff state; NULL none (owned) */
@@ -202,6 +203,8 @@ struct psip_sub {
 struct psip_pres {
 	char uri[DB_URI_MAX];
 	struct psip_sub *subs;        /* presence and winfo */
+	unsigned n_winfo;             /* winfo subscriptions in subs: 0 spares the walk
+	                               * of every watcher on each watcher change */
 	struct psip_round *round;     /* cached documents and rules, or NULL */
 	int reloaded;                 /* startup: already re-notified */
 	struct psip_pres *hnext;

@@ -85,7 +85,12 @@ sub_link(struct psip *p, struct psip_sub *s)
 	s->pres = psip_pres_get(p, s->presentity, 1);
 	if (s->pres) {
 		s->pnext = s->pres->subs;
+		if (s->pnext)
+			s->pnext->pprev = &s->pnext;
+		s->pprev = &s->pres->subs;
 		s->pres->subs = s;
+		if (s->event == PSIP_EV_WINFO)
+			s->pres->n_winfo++;
 	}
 	if (s->event == PSIP_EV_WINFO)
 		PSIP_STAT(p, winfo_subscriptions, 1);
@@ -101,16 +106,16 @@ sub_link(struct psip *p, struct psip_sub *s)
 static void
 sub_unlink_pres(struct psip_sub *s)
 {
-	struct psip_sub **pp;
-
-	if (s->pres)
-		for (pp = &s->pres->subs; *pp; pp = &(*pp)->pnext)
-			if (*pp == s) {
-				*pp = s->pnext;
-				break;
-			}
+	if (s->pres && s->pprev) {
+		*s->pprev = s->pnext;
+		if (s->pnext)
+			s->pnext->pprev = s->pprev;
+		if (s->event == PSIP_EV_WINFO && s->pres->n_winfo > 0)
+			s->pres->n_winfo--;
+	}
 	s->pres = NULL;
 	s->pnext = NULL;
+	s->pprev = NULL;
 }
 
 static void
@@ -573,10 +578,11 @@ sub_terminate(struct psip_sub *s, const char *reason, int notify)
 static void
 winfo_changed(struct psip *p, struct psip_sub *changed)
 {
-	struct psip_pres *pr = psip_pres_get(p, changed->presentity, 0);
+	struct psip_pres *pr = changed->pres ? changed->pres :
+	    psip_pres_get(p, changed->presentity, 0);
 	struct psip_sub *w, *next;
 
-	if (pr == NULL)
+	if (pr == NULL || pr->n_winfo == 0)
 		return;
 	for (w = pr->subs; w; w = next) {
 		next = w->pnext;
