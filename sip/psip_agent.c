@@ -353,6 +353,10 @@ engine_open(struct psip *p)
 	    NTATAG_TIMEOUT_408(1),
 	    NTATAG_UDP_MTU(65535),
 	    NTATAG_TAG_3261(1),
+	    /* room for a burst of answers: a fan-out sends a NOTIFY to every
+	     * watcher at once and their 200s arrive together (the kernel caps
+	     * it at net.core.rmem_max) */
+	    TPTAG_UDP_RMEM(4 << 20),
 	    TAG_IF(cert != NULL, TPTAG_CERTIFICATE(cert)),
 	    TAG_END());
 	if (p->agent == NULL) {

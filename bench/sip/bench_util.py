@@ -14,6 +14,7 @@
                                       from "t count KiB" samples (least squares over t >= TMIN)
   bench_util.py count FILE            successful calls so far in a sipp -stf file
   bench_util.py holdfail STAT ERRORS  why calls failed: sipp counters and error messages
+  bench_util.py udpdrops              UDP datagrams dropped on full receive buffers (machine-wide)
   bench_util.py ratio A B             A/B as "1.23x", or n/a
 """
 import collections
@@ -196,6 +197,17 @@ def slope(path, tmin):
     print("%.0f" % b, "%.0f" % gross, late[-1][1] - late[0][1])
 
 
+def udpdrops():
+    """Datagrams the kernel dropped for a full socket receive buffer
+    (Udp RcvbufErrors of /proc/net/snmp, all sockets of the machine)."""
+    try:
+        with open("/proc/net/snmp") as f:
+            rows = [l.split() for l in f if l.startswith("Udp:")]
+        print(int(rows[1][rows[0].index("RcvbufErrors")]))
+    except (OSError, IndexError, ValueError):
+        print(0)
+
+
 def holdfail(stat_path, err_path):
     """Why hold calls failed: the sipp failure counters and the most common
     messages of its error file, one line."""
@@ -268,6 +280,8 @@ def main(argv):
                len(argv) > 4 and argv[4] == "remove")
     elif cmd == "slope":
         slope(argv[2], float(argv[3]))
+    elif cmd == "udpdrops":
+        udpdrops()
     elif cmd == "holdfail":
         holdfail(argv[2], argv[3])
     elif cmd == "count":

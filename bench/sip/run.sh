@@ -144,10 +144,12 @@ phase_fanout() {
     (cd "$T" && timeout 60 sipp -sf "$T/fanwarm.xml" -i 127.0.0.1 -p "$FANPUB_PORT" -t u1 -m 1 \
        -nostdin "127.0.0.1:$port" >"$OUT/$name-fanwarm.sipp" 2>&1) || echo "   fan-out warm-up failed ($name)"
     [ "${BENCH_PERF_PHASE:-fanout}" = fanout ] && perf_start "$name"
+    d0=$($U udpdrops)
     c0=$($U cpu $(srv_pids "$name"))
     (cd "$T" && timeout 60 sipp -sf "$T/fanpub.xml" -i 127.0.0.1 -p "$FANPUB_PORT" -t u1 -m 1 \
        -nostdin "127.0.0.1:$port" >"$OUT/$name-fanpub.sipp" 2>&1) || echo "   fan-out publisher failed ($name)"
     c1=$($U cpu $(srv_pids "$name"))
+    d1=$($U udpdrops)
     perf_stop
     wait $wpid || true
     read -r rate ms n nw nr spans < <($U fanout "$FAN" "$OUT/$name-fanout.log")
@@ -155,6 +157,8 @@ phase_fanout() {
     R[$name.fanout.cpu]=$(python3 -c "print('%.0f' % (1e6*($c1-$c0)/max($n,1)))")
     printf '   %-9s %-10s %d watchers (%d subscribed) x %d changes: %d NOTIFYs seen, %d changes counted, %.1f ms per change (%s): %7s NOTIFY/s, server CPU %s us/NOTIFY\n' \
       fanout "$name" "$FAN" "$nw" "$ROUNDS" "$n" "$nr" "$ms" "$spans" "$rate" "${R[$name.fanout.cpu]}"
+    printf '   %-9s %-10s UDP datagrams dropped on full receive buffers meanwhile (machine-wide): %d\n' \
+      "" "" "$((d1 - d0))"
   done
 }
 
@@ -177,6 +181,7 @@ phase_memory() {
     port=$(srv_port "$name")
     sleep 1
     : >"$OUT/$name-mem.samples"
+    d0=$($U udpdrops)
     t0=$(now)
     (cd "$T" && timeout $((HOLD_SECS + 30)) sipp -sf "$here/hold.xml" -inf "$T/users.csv" -i 127.0.0.1 \
        -p "$SIPP_PORT" -t u1 -aa -buff_size 8388608 -r "$HOLD_RATE" -l 5000 -m "$HOLD_MAX" -nostdin -trace_stat \
@@ -201,6 +206,8 @@ phase_memory() {
       printf '   %-9s %-10s PSS (all processes) %s KiB at the end\n' memory "$name" "$($U mem pss $(srv_pids "$name"))"
     fi
     $U holdfail "$OUT/$name-hold.stat" "$OUT/$name-hold.errors"
+    printf '   %-9s %-10s UDP datagrams dropped on full receive buffers meanwhile (machine-wide): %d\n' \
+      "" "" "$(($($U udpdrops) - d0))"
   done
 }
 
