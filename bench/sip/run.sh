@@ -128,7 +128,7 @@ perf_stop() {
 }
 
 phase_fanout() {
-  $U fanpub 1 0 remove >"$T/fanwarm.xml"
+  $U fanpub 3 0 remove >"$T/fanwarm.xml"
   $U fanpub "$ROUNDS" >"$T/fanpub.xml"
   for name in $SERVERS; do
     port=$(srv_port "$name")
@@ -139,8 +139,9 @@ phase_fanout() {
        "127.0.0.1:$port" >"$OUT/$name-fanout.sipp" 2>&1) &
     wpid=$!
     sleep 3
-    # a warm-up change (round-0, then its removal), not counted: the
-    # server's first fan-out grows its heap (or touches its shared memory)
+    # warm-up: 3 changes (round-0) and the removal, not counted: the first
+    # fan-outs grow the server's heap (or touch its shared memory pages),
+    # as many transactions live as during the measured changes
     (cd "$T" && timeout 60 sipp -sf "$T/fanwarm.xml" -i 127.0.0.1 -p "$FANPUB_PORT" -t u1 -m 1 \
        -nostdin "127.0.0.1:$port" >"$OUT/$name-fanwarm.sipp" 2>&1) || echo "   fan-out warm-up failed ($name)"
     [ "${BENCH_PERF_PHASE:-fanout}" = fanout ] && perf_start "$name"
@@ -246,6 +247,8 @@ if [ $KAM = 1 ]; then
 debug=0
 log_stderror=yes
 children=${KAM_CHILDREN:-2}
+# the same room for bursts as presenced (4 MiB receive buffer)
+maxbuffer=4194304
 listen=udp:127.0.0.1:$KPORT
 disable_tcp=yes
 mpath="$KMOD/"
