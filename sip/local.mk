@@ -30,7 +30,7 @@ tests_sip_psip_harness_LDADD = sip/libsip.a presence/libpresence.a auth/libauth.
 	server/libbase.a $(SOFIA_LIBS) $(XML2_LIBS) $(SQLITE_LIBS) $(CRYPTO_LIBS) -lpthread
 TESTS += tests/sip/run.sh
 EXTRA_DIST += tests/sip/run.sh tests/sip/watcher.pl tests/sip/errors.xml tests/sip/publish.xml \
-	tests/sip/subscribe.xml tests/sip/pres-rules-allow-bob.xml
+	tests/sip/subscribe.xml tests/sip/dialog.xml tests/sip/pres-rules-allow-bob.xml
 
 # Authorization decisions (default policy, external-list) on an in-memory db.
 check_PROGRAMS += tests/unit/check_sip_policy

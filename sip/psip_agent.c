@@ -397,12 +397,8 @@ on_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, const sip_t *sip)
 	case sip_method_publish:
 		return psip_publish(p, irq, sip);
 	case sip_method_subscribe:
-		if (sip->sip_to && sip->sip_to->a_tag) {
-			/* refresh of a dialog we do not know (RFC 6665 §4.2.1.2) */
-			nta_incoming_treply(irq, SIP_481_NO_TRANSACTION, TAG_END());
-			nta_incoming_destroy(irq);
-			return 0;
-		}
+		/* in-dialog ones too: psip_subscribe() matches the dialog (481
+		 * for one it does not know, RFC 6665 §4.2.1.2) */
 		return psip_subscribe(p, irq, sip);
 	case sip_method_options:
 		nta_incoming_treply(irq, SIP_200_OK,
@@ -479,6 +475,10 @@ engine_open(struct psip *p)
 	    NTATAG_TIMEOUT_408(1),
 	    NTATAG_UDP_MTU(65535),
 	    NTATAG_TAG_3261(1),
+	    /* room for a burst of answers: a fan-out sends a NOTIFY to every
+	     * watcher at once and their 200s arrive together (the kernel caps
+	     * it at net.core.rmem_max) */
+	    TPTAG_UDP_RMEM(4 << 20),
 	    TAG_IF(cert != NULL, TPTAG_CERTIFICATE(cert)),
 	    TAG_END());
 	if (p->agent == NULL) {

@@ -160,43 +160,52 @@ struct psip_wchange {
 	struct psip_wchange *next;
 };
 
-/** A subscription (presence or presence.winfo). */
+/** A subscription (presence or presence.winfo). Kept small: about 100,000
+ *  of them stay in memory (docs/sip.md "Scale"). The strings id, presentity,
+ *  watcher and event_id live in one exact-size allocation (strs, owned);
+ *  the dialog in dlg; no nta leg (NOTIFYs are built from dlg, in-dialog
+ *  SUBSCRIBEs are matched by id in the engine's hash); the expiry is an
+ *  entry of the engine's timer heap (heap_idx). */
 struct psip_sub {
 	struct psip *p;
-	char id[DB_ID_MAX];
-	char presentity[DB_URI_MAX];  /* resource (normalized IMPU) */
-	char watcher[DB_URI_MAX];     /* authenticated identity, normalized */
-	enum psip_event event;
-	enum psip_state state;
-	char reason[32];
+	char *strs;                   /* owned: the strings below */
+	const char *id;               /* "<Call-ID>;<our tag>" */
+	const char *presentity;       /* resource (normalized IMPU) */
+	const char *watcher;          /* authenticated identity, normalized */
+	const char *event_id;         /* Event id parameter, "" none */
 	int64_t expires;              /* absolute */
 	int64_t created;
-	int anonymous;                /* Privacy: id or anonymous From */
-	char event_id[64];            /* Event id parameter, "" none */
-	enum psip_decision decision;  /* last pres-rules decision (presence) */
-	char winfo_event[16];         /* last watcherinfo event for this watcher */
-	uint32_t winfo_version;       /* next watcherinfo version (winfo subs) */
-	int winfo_full;               /* next watcherinfo NOTIFY carries full state */
-	struct psip_wchange *wq, **wq_tail; /* changes not yet notified (owned) */
-	uint32_t cseq_reserved;       /* local CSeq persisted as reserved up to here */
-	struct psip_dialog dlg;
-	nta_leg_t *leg;
-	su_timer_t *timer;
-	nta_outgoing_t *orq;          /* NOTIFY in flight */
-	int dirty;                    /* another NOTIFY due when orq completes */
-	int dead;                     /* terminated: freed when orq completes */
-	int held;                     /* 200 waits for a commit: NOTIFYs wait too */
-	int linked;                   /* in the id hash and counted */
+	struct psip_sub *pnext;       /* in pres list */
+	struct psip_sub **pprev;      /* in pres list: the pointer to this one (O(1) unlink) */
+	struct psip_sub *hnext;       /* in id hash */
 	struct psip_pres *pres;
 	struct psip_ext *ext;         /* list, filter or xcap-diff state; NULL none (owned) */
-	struct psip_sub *pnext;       /* in pres list */
-	struct psip_sub *hnext;       /* in id hash */
+	struct psip_wchange *wq, **wq_tail; /* changes not yet notified (owned) */
+	nta_outgoing_t *orq;          /* NOTIFY in flight */
+	struct psip_dialog dlg;
+	uint32_t heap_idx;            /* position + 1 in the expiry heap; 0: not in it */
+	uint32_t cseq;                /* CSeq of the last NOTIFY */
+	uint32_t cseq_reserved;       /* local CSeq persisted as reserved up to here */
+	uint32_t winfo_version;       /* next watcherinfo version (winfo subs) */
+	uint8_t event;                /* enum psip_event */
+	uint8_t state;                /* enum psip_state */
+	uint8_t decision;             /* enum psip_decision: last pres-rules decision (presence) */
+	uint8_t anonymous;            /* Privacy: id or anonymous From */
+	uint8_t winfo_full;           /* next watcherinfo NOTIFY carries full state */
+	uint8_t dirty;                /* another NOTIFY due when orq completes */
+	uint8_t dead;                 /* terminated: freed when orq completes (2: final NOTIFY out) */
+	uint8_t held;                 /* its 200 waits for a commit: NOTIFYs wait too */
+	uint8_t linked;               /* in the id hash and counted */
+	char reason[16];              /* Subscription-State reason when terminated */
+	char winfo_event[16];         /* last watcherinfo event for this watcher */
 };
 
 /** Per-presentity index of its subscriptions. */
 struct psip_pres {
 	char uri[DB_URI_MAX];
 	struct psip_sub *subs;        /* presence and winfo */
+	unsigned n_winfo;             /* winfo subscriptions in subs: 0 spares the walk
+	                               * of every watcher on each watcher change */
 	struct psip_round *round;     /* cached documents and rules, or NULL */
 	int reloaded;                 /* startup: already re-notified */
 	struct psip_pres *hnext;
@@ -219,6 +228,8 @@ struct psip_docmsg {
 };
 
 #define PSIP_HASH_SIZE 4096
+/** Buckets of the subscription hash (by id): chains stay short at 100,000. */
+#define PSIP_SUB_HASH_SIZE 65536
 /** Presentities whose composed document, rules and bodies stay cached
  *  (first in, first out), and for how many seconds at most: every change
  *  (PUBLISH, expiry, XCAP document event) drops the cache at once; the age
@@ -265,7 +276,13 @@ struct psip {
 	int wait_index;
 	struct db *db;
 	char contact[DB_URI_MAX + 32];  /* our Contact URI */
-	struct psip_sub *sub_hash[PSIP_HASH_SIZE];
+	struct psip_sub *sub_hash[PSIP_SUB_HASH_SIZE];
+	/* subscription expiries: one binary min-heap on expires (psip_sub.heap_idx)
+	 * and one su_timer for its top, instead of a timer per subscription */
+	struct psip_sub **sub_heap;
+	size_t n_sub_heap, cap_sub_heap;
+	su_timer_t *sub_timer;
+	int64_t sub_timer_at;         /* when sub_timer fires (0: not armed) */
 	struct psip_pres *pres_hash[PSIP_HASH_SIZE];
 	struct psip_pub *pub_hash[PSIP_HASH_SIZE];
 	void *digest;                 /* digest engine context (psip_auth.c) */

@@ -1,8 +1,15 @@
 /*
  * psip_subscribe.c - SUBSCRIBE/NOTIFY (RFC 6665) for "presence" (RFC 3856)
- * and "presence.winfo" (RFC 3857/3858): dialogs on nta legs, expiry
- * timers, authorization by pres-rules, watcher information, persistence of
- * every subscription (dialog included) and reload at start.
+ * and "presence.winfo" (RFC 3857/3858): dialogs, expiry timers,
+ * authorization by pres-rules, watcher information, persistence of every
+ * subscription (dialog included) and reload at start.
+ *
+ * Dialogs are our own (struct psip_dialog, stored with the subscription),
+ * not nta legs: a NOTIFY is built from them (request URI, Route, Call-ID,
+ * From, To, CSeq) and sent with nta_outgoing_mcreate(); an in-dialog
+ * SUBSCRIBE reaches the default leg and is matched here by its dialog id
+ * (Call-ID and our tag) and the watcher's tag. Expiries are one binary heap
+ * with one su_timer for the earliest (docs/sip.md "Scale").
  *
  * Invariants: one subscription per dialog; at most one NOTIFY in flight per
  * subscription (later changes set `dirty` and are sent when it completes);
@@ -27,15 +34,50 @@
 
 static void sub_notify(struct psip_sub *s, struct psip_round *r);
 static void winfo_changed(struct psip *p, struct psip_sub *changed);
-static int on_dialog_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
-    const sip_t *sip);
+static int on_dialog_request(struct psip_sub *s, nta_incoming_t *irq, const sip_t *sip);
+static void heap_del(struct psip_sub *s);
+
+/* The strings of @p s in one exact-size allocation. */
+static int
+sub_strings(struct psip_sub *s, const char *id, const char *presentity,
+    const char *watcher, const char *event_id)
+{
+	size_t li = strlen(id) + 1, lp = strlen(presentity) + 1, lw = strlen(watcher) + 1;
+	size_t le = strlen(event_id) + 1;
+	char *b = malloc(li + lp + lw + le);
+
+	if (b == NULL)
+		return PRES_ENOMEM;
+	memcpy(b, id, li);
+	memcpy(b + li, presentity, lp);
+	memcpy(b + li + lp, watcher, lw);
+	memcpy(b + li + lp + lw, event_id, le);
+	free(s->strs);
+	s->strs = b;
+	s->id = b;
+	s->presentity = b + li;
+	s->watcher = b + li + lp;
+	s->event_id = b + li + lp + lw;
+	return PRES_OK;
+}
+
+static struct psip_sub *
+sub_find(struct psip *p, const char *id)
+{
+	struct psip_sub *s;
+
+	for (s = p->sub_hash[psip_hash(id) % PSIP_SUB_HASH_SIZE]; s; s = s->hnext)
+		if (strcmp(s->id, id) == 0)
+			return s;
+	return NULL;
+}
 
 /* ---- index ---------------------------------------------------------------- */
 
 static void
 sub_link(struct psip *p, struct psip_sub *s)
 {
-	uint32_t h = psip_hash(s->id) % PSIP_HASH_SIZE;
+	uint32_t h = psip_hash(s->id) % PSIP_SUB_HASH_SIZE;
 
 	s->hnext = p->sub_hash[h];
 	p->sub_hash[h] = s;
@@ -43,7 +85,12 @@ sub_link(struct psip *p, struct psip_sub *s)
 	s->pres = psip_pres_get(p, s->presentity, 1);
 	if (s->pres) {
 		s->pnext = s->pres->subs;
+		if (s->pnext)
+			s->pnext->pprev = &s->pnext;
+		s->pprev = &s->pres->subs;
 		s->pres->subs = s;
+		if (s->event == PSIP_EV_WINFO)
+			s->pres->n_winfo++;
 	}
 	if (s->event == PSIP_EV_WINFO)
 		PSIP_STAT(p, winfo_subscriptions, 1);
@@ -59,16 +106,16 @@ sub_link(struct psip *p, struct psip_sub *s)
 static void
 sub_unlink_pres(struct psip_sub *s)
 {
-	struct psip_sub **pp;
-
-	if (s->pres)
-		for (pp = &s->pres->subs; *pp; pp = &(*pp)->pnext)
-			if (*pp == s) {
-				*pp = s->pnext;
-				break;
-			}
+	if (s->pres && s->pprev) {
+		*s->pprev = s->pnext;
+		if (s->pnext)
+			s->pnext->pprev = s->pprev;
+		if (s->event == PSIP_EV_WINFO && s->pres->n_winfo > 0)
+			s->pres->n_winfo--;
+	}
 	s->pres = NULL;
 	s->pnext = NULL;
+	s->pprev = NULL;
 }
 
 static void
@@ -91,8 +138,10 @@ sub_free(struct psip_sub *s)
 	struct psip_sub **pp;
 
 	sub_unlink_pres(s);
+	heap_del(s);
 	if (s->linked) {
-		for (pp = &p->sub_hash[psip_hash(s->id) % PSIP_HASH_SIZE]; *pp; pp = &(*pp)->hnext)
+		for (pp = &p->sub_hash[psip_hash(s->id) % PSIP_SUB_HASH_SIZE]; *pp;
+		    pp = &(*pp)->hnext)
 			if (*pp == s) {
 				*pp = s->hnext;
 				break;
@@ -101,10 +150,7 @@ sub_free(struct psip_sub *s)
 		/* never counted */
 		psip_ext_free(s);
 		psip_dialog_clear(&s->dlg);
-		if (s->leg)
-			nta_leg_destroy(s->leg);
-		if (s->timer)
-			su_timer_destroy(s->timer);
+		free(s->strs);
 		free(s);
 		return;
 	}
@@ -117,13 +163,10 @@ sub_free(struct psip_sub *s)
 	}
 	if (s->orq)
 		nta_outgoing_destroy(s->orq);
-	if (s->leg)
-		nta_leg_destroy(s->leg);
-	if (s->timer)
-		su_timer_destroy(s->timer);
 	psip_winfo_clear(s);
 	psip_ext_free(s);
 	psip_dialog_clear(&s->dlg);
+	free(s->strs);
 	free(s);
 }
 
@@ -140,8 +183,8 @@ sub_save(struct psip_sub *s)
 	pres_strlcpy(ds.id, s->id, sizeof(ds.id));
 	pres_strlcpy(ds.presentity, s->presentity, sizeof(ds.presentity));
 	pres_strlcpy(ds.watcher, s->watcher, sizeof(ds.watcher));
-	pres_strlcpy(ds.event, psip_event_name(s->event), sizeof(ds.event));
-	pres_strlcpy(ds.state, psip_state_name(s->state), sizeof(ds.state));
+	pres_strlcpy(ds.event, psip_event_name((enum psip_event)s->event), sizeof(ds.event));
+	pres_strlcpy(ds.state, psip_state_name((enum psip_state)s->state), sizeof(ds.state));
 	pres_strlcpy(ds.reason, s->reason, sizeof(ds.reason));
 	ds.expires = s->expires;
 	ds.created = s->created;
@@ -170,33 +213,146 @@ sub_save(struct psip_sub *s)
 
 /* ---- timers --------------------------------------------------------------- */
 
+/* Expiries: a binary min-heap of subscriptions on `expires` (heap_idx is
+ * the position + 1) and one su_timer armed for the top. O(log n) per
+ * change, no allocation per subscription, and a single timer in sofia's
+ * queue whatever the number of subscriptions. */
+
 static void sub_terminate(struct psip_sub *s, const char *reason, int notify);
 
 static void
-sub_expired(void *magic, su_timer_t *t, void *arg)
+heap_put(struct psip *p, size_t i, struct psip_sub *s)
 {
-	struct psip_sub *s = arg;
+	p->sub_heap[i] = s;
+	s->heap_idx = (uint32_t)(i + 1);
+}
+
+static void
+heap_up(struct psip *p, size_t i)
+{
+	struct psip_sub *s = p->sub_heap[i];
+
+	while (i > 0) {
+		size_t up = (i - 1) / 2;
+		if (p->sub_heap[up]->expires <= s->expires)
+			break;
+		heap_put(p, i, p->sub_heap[up]);
+		i = up;
+	}
+	heap_put(p, i, s);
+}
+
+static void
+heap_down(struct psip *p, size_t i)
+{
+	struct psip_sub *s = p->sub_heap[i];
+	size_t n = p->n_sub_heap;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && p->sub_heap[c + 1]->expires < p->sub_heap[c]->expires)
+			c++;
+		if (s->expires <= p->sub_heap[c]->expires)
+			break;
+		heap_put(p, i, p->sub_heap[c]);
+		i = c;
+	}
+	heap_put(p, i, s);
+}
+
+static void
+heap_del(struct psip_sub *s)
+{
+	struct psip *p = s->p;
+	struct psip_sub *last;
+	size_t i;
+
+	if (s->heap_idx == 0)
+		return;
+	i = s->heap_idx - 1;
+	s->heap_idx = 0;
+	p->n_sub_heap--;
+	if (i == p->n_sub_heap)
+		return;
+	last = p->sub_heap[p->n_sub_heap];
+	heap_put(p, i, last);
+	heap_up(p, i);
+	heap_down(p, last->heap_idx - 1);
+}
+
+static void heap_fire(void *magic, su_timer_t *t, void *arg);
+
+/* Arms the engine's timer for the earliest expiry (if that changed). */
+static void
+heap_timer(struct psip *p)
+{
+	int64_t at, now, ms;
+
+	if (p->n_sub_heap == 0 || p->root == NULL) {
+		if (p->sub_timer && p->sub_timer_at)
+			su_timer_reset(p->sub_timer);
+		p->sub_timer_at = 0;
+		return;
+	}
+	at = p->sub_heap[0]->expires;
+	if (p->sub_timer_at && p->sub_timer_at <= at)
+		return;	/* fires no later than needed: heap_fire re-arms */
+	if (p->sub_timer == NULL &&
+	    (p->sub_timer = su_timer_create(su_root_task(p->root), 0)) == NULL) {
+		log_warnx("sip: cannot create the subscription timer");
+		return;
+	}
+	now = pres_now();
+	ms = at > now ? (at - now) * 1000 : 0;
+	if (su_timer_set_interval(p->sub_timer, heap_fire, p, (su_duration_t)ms) == 0)
+		p->sub_timer_at = at;
+}
+
+static void
+heap_fire(void *magic, su_timer_t *t, void *arg)
+{
+	struct psip *p = arg;
+	int64_t now = pres_now();
 
 	(void)magic;
 	(void)t;
-	if (s->state == PSIP_ST_TERMINATED)
-		return;
-	log_debug("sip: subscription %s expired", s->id);
-	sub_terminate(s, "timeout", 1);
+	p->sub_timer_at = 0;
+	while (p->n_sub_heap > 0 && p->sub_heap[0]->expires <= now) {
+		struct psip_sub *s = p->sub_heap[0];
+		heap_del(s);
+		if (s->state == PSIP_ST_TERMINATED)
+			continue;
+		log_debug("sip: subscription %s expired", s->id);
+		sub_terminate(s, "timeout", 1);
+	}
+	heap_timer(p);
 }
 
+/* (Re)schedules the expiry of @p s at s->expires. */
 static int
 sub_arm(struct psip_sub *s)
 {
-	int64_t ms = (s->expires - pres_now()) * 1000;
+	struct psip *p = s->p;
 
-	if (s->timer == NULL)
-		s->timer = su_timer_create(su_root_task(s->p->root), 0);
-	if (s->timer == NULL)
-		return PRES_ENOMEM;
-	if (ms < 0)
-		ms = 0;
-	su_timer_set_interval(s->timer, sub_expired, s, (su_duration_t)ms);
+	if (s->heap_idx == 0) {
+		if (p->n_sub_heap == p->cap_sub_heap) {
+			size_t ncap = p->cap_sub_heap ? p->cap_sub_heap * 2 : 1024;
+			struct psip_sub **nh = realloc(p->sub_heap, ncap * sizeof(*nh));
+			if (nh == NULL)
+				return PRES_ENOMEM;
+			p->sub_heap = nh;
+			p->cap_sub_heap = ncap;
+		}
+		heap_put(p, p->n_sub_heap++, s);
+		heap_up(p, s->heap_idx - 1);
+	} else {
+		size_t i = s->heap_idx - 1;
+		heap_up(p, i);
+		heap_down(p, s->heap_idx - 1);
+	}
+	heap_timer(p);
 	return PRES_OK;
 }
 
@@ -245,6 +401,83 @@ notify_response(void *magic, nta_outgoing_t *orq, const sip_t *sip)
 	return 0;
 }
 
+/*
+ * A NOTIFY in the dialog of @p s (RFC 3261 §12.2.1.1): request URI and
+ * Route from the remote target and the route set (loose or strict
+ * routing), Call-ID, From (our address and tag), To (the watcher's),
+ * CSeq @p cseq, Event @p ev, Subscription-State @p ss, our Contact, and
+ * the body (@p ctype, @p body, NULL none) with Require @p require (NULL
+ * none). The message is parsed from the dialog's strings here: nothing of
+ * it stays in memory between NOTIFYs.
+ */
+static nta_outgoing_t *
+notify_create(struct psip_sub *s, uint32_t cseq, const char *ev, const char *ss,
+    const char *ctype, const char *body, const char *require)
+{
+	struct psip *p = s->p;
+	msg_t *msg = nta_msg_create(p->agent, 0);
+	sip_t *sip = sip_object(msg);
+	su_home_t *home = msg_home(msg);
+	sip_route_t *route = NULL;
+	url_t *ruri;
+	const url_string_t *route_url = NULL;
+	nta_outgoing_t *orq = NULL;
+
+	if (msg == NULL)
+		return NULL;
+	ruri = url_hdup(home, URL_STRING_MAKE(s->dlg.target)->us_url);
+	if (ruri == NULL)
+		goto fail;
+	if (s->dlg.route) {
+		/* the Record-Route of the SUBSCRIBE, in its order */
+		route = sip_route_make(home, s->dlg.route);
+		if (route == NULL)
+			goto fail;
+		if (url_has_param(route->r_url, "lr")) {
+			route_url = (const url_string_t *)route->r_url;
+		} else {
+			/* strict router: it becomes the request URI, the remote
+			 * target the last Route */
+			sip_route_t *t = sip_route_create(home, ruri, NULL), **last;
+			url_t *first = route->r_url;
+			if (t == NULL)
+				goto fail;
+			route = route->r_next;
+			for (last = &route; *last; last = &(*last)->r_next)
+				;
+			*last = t;
+			ruri = url_hdup(home, first);
+			if (ruri == NULL)
+				goto fail;
+			url_strip_transport(ruri);
+		}
+	}
+	if (sip_add_tl(msg, sip,
+	    SIPTAG_REQUEST(sip_request_create(home, SIP_METHOD_NOTIFY,
+	        (url_string_t *)ruri, NULL)),
+	    TAG_IF(route != NULL, SIPTAG_ROUTE(route)),
+	    SIPTAG_CALL_ID_STR(s->dlg.call_id),
+	    SIPTAG_FROM_STR(s->dlg.local),
+	    SIPTAG_TO_STR(s->dlg.remote),
+	    SIPTAG_CSEQ(sip_cseq_create(home, cseq, SIP_METHOD_NOTIFY)),
+	    SIPTAG_EVENT_STR(ev),
+	    SIPTAG_SUBSCRIPTION_STATE_STR(ss),
+	    SIPTAG_CONTACT_STR(s->dlg.contact ? s->dlg.contact : p->contact),
+	    TAG_IF(body != NULL, SIPTAG_CONTENT_TYPE_STR(ctype)),
+	    TAG_IF(body != NULL, SIPTAG_PAYLOAD_STR(body)),
+	    TAG_IF(require != NULL, SIPTAG_REQUIRE_STR(require)),
+	    TAG_END()) < 0 || sip->sip_request == NULL || sip->sip_cseq == NULL ||
+	    sip->sip_from == NULL || sip->sip_to == NULL || sip->sip_call_id == NULL)
+		goto fail;
+	orq = nta_outgoing_mcreate(p->agent, notify_response, s, route_url, msg, TAG_END());
+	if (orq == NULL)
+		goto fail;
+	return orq;
+fail:
+	msg_destroy(msg);
+	return NULL;
+}
+
 /* Sends the NOTIFY that reflects the current state (or queues it). */
 static void
 sub_notify(struct psip_sub *s, struct psip_round *round)
@@ -262,7 +495,7 @@ sub_notify(struct psip_sub *s, struct psip_round *round)
 		s->dirty = 1;
 		return;
 	}
-	if (s->leg == NULL)
+	if (s->dlg.call_id == NULL)
 		return;
 	if (s->ext && psip_ext_notify_body(s, round, &xb)) {
 		body = xb.body;
@@ -286,20 +519,14 @@ sub_notify(struct psip_sub *s, struct psip_round *round)
 		if (body)
 			ctype = PSIP_CT_PIDF;
 	}
-	psip_substate_format(s->state, left, s->reason, ss, sizeof(ss));
+	psip_substate_format((enum psip_state)s->state, left, s->reason, ss, sizeof(ss));
 	if (s->event_id[0])
-		snprintf(ev, sizeof(ev), "%s;id=%s", psip_event_name(s->event), s->event_id);
+		snprintf(ev, sizeof(ev), "%s;id=%s", psip_event_name((enum psip_event)s->event),
+		    s->event_id);
 	else
-		pres_strlcpy(ev, psip_event_name(s->event), sizeof(ev));
-	s->orq = nta_outgoing_tcreate(s->leg, notify_response, s, NULL,
-	    SIP_METHOD_NOTIFY, NULL,
-	    SIPTAG_EVENT_STR(ev),
-	    SIPTAG_SUBSCRIPTION_STATE_STR(ss),
-	    SIPTAG_CONTACT_STR(s->dlg.contact ? s->dlg.contact : p->contact),
-	    TAG_IF(body != NULL, SIPTAG_CONTENT_TYPE_STR(ctype)),
-	    TAG_IF(body != NULL, SIPTAG_PAYLOAD_STR(body)),
-	    TAG_IF(xb.require != NULL, SIPTAG_REQUIRE_STR(xb.require)),
-	    TAG_END());
+		pres_strlcpy(ev, psip_event_name((enum psip_event)s->event), sizeof(ev));
+	cseq = s->cseq + 1;
+	s->orq = notify_create(s, cseq, ev, ss, ctype, body, xb.require);
 	psip_round_free(own);
 	free(owned);
 	free(xb.body);
@@ -314,7 +541,7 @@ sub_notify(struct psip_sub *s, struct psip_round *round)
 		return;
 	}
 	PSIP_STAT(p, notifies_sent, 1);
-	cseq = nta_outgoing_cseq(s->orq);
+	s->cseq = cseq;
 	if (s->state != PSIP_ST_TERMINATED && cseq + 1 >= s->cseq_reserved) {
 		s->cseq_reserved = cseq + CSEQ_RESERVE;
 		sub_save(s);
@@ -331,8 +558,7 @@ sub_terminate(struct psip_sub *s, const char *reason, int notify)
 	set_state(s, PSIP_ST_TERMINATED);
 	pres_strlcpy(s->reason, reason, sizeof(s->reason));
 	s->dead = 1;
-	if (s->timer)
-		su_timer_reset(s->timer);
+	heap_del(s);
 	psip_db_batch(p);
 	db_sub_delete(p->db, s->id);
 	if (s->event == PSIP_EV_PRESENCE) {
@@ -352,14 +578,15 @@ sub_terminate(struct psip_sub *s, const char *reason, int notify)
 static void
 winfo_changed(struct psip *p, struct psip_sub *changed)
 {
-	struct psip_pres *pr = psip_pres_get(p, changed->presentity, 0);
+	struct psip_pres *pr = changed->pres ? changed->pres :
+	    psip_pres_get(p, changed->presentity, 0);
 	struct psip_sub *w, *next;
 
-	if (pr == NULL)
+	if (pr == NULL || pr->n_winfo == 0)
 		return;
 	for (w = pr->subs; w; w = next) {
 		next = w->pnext;
-		if (w->event != PSIP_EV_WINFO || w->state != PSIP_ST_ACTIVE || w->leg == NULL)
+		if (w->event != PSIP_EV_WINFO || w->state != PSIP_ST_ACTIVE || w->dlg.call_id == NULL)
 			continue;
 		if (psip_winfo_queue(w, changed) != PRES_OK)
 			w->winfo_full = 1;
@@ -406,38 +633,30 @@ route_str(su_home_t *home, const sip_record_route_t *rr)
 	return out;
 }
 
-/* (Re)creates the nta leg of @p s from its dialog strings. */
+/* Checks a stored dialog (reload): our tag, the watcher's address, the
+ * remote target and the route set must parse, as every NOTIFY parses them. */
 static int
-leg_restore(struct psip_sub *s)
+dialog_check(const struct psip_dialog *d)
 {
-	struct psip *p = s->p;
 	su_home_t home[1] = { SU_HOME_INIT(home) };
-	sip_to_t *local = sip_to_make(home, s->dlg.local);
-	sip_from_t *remote = sip_from_make(home, s->dlg.remote);
-	sip_contact_t *target = sip_contact_make(home, s->dlg.target);
-	sip_record_route_t *rr = s->dlg.route ? sip_record_route_make(home, s->dlg.route) : NULL;
-	sip_cseq_t *cs = sip_cseq_create(home, s->cseq_reserved, SIP_METHOD_NOTIFY);
-	int rc = PRES_EINVAL;
+	sip_from_t *local = sip_from_make(home, d->local);
+	sip_to_t *remote = sip_to_make(home, d->remote);
+	url_t *target = url_hdup(home, URL_STRING_MAKE(d->target)->us_url);
+	sip_route_t *rr = d->route ? sip_route_make(home, d->route) : NULL;
+	int rc = PRES_OK;
 
-	if (!local || !local->a_tag || !remote || !target || !cs || (s->dlg.route && !rr))
-		goto done;
-	s->leg = nta_leg_tcreate(p->agent, on_dialog_request, s,
-	    SIPTAG_CALL_ID_STR(s->dlg.call_id),
-	    SIPTAG_FROM(local),
-	    SIPTAG_TO(remote),
-	    SIPTAG_CSEQ(cs),
-	    TAG_END());
-	if (s->leg == NULL)
-		goto done;
-	if (nta_leg_server_route(s->leg, rr, target) < 0) {
-		nta_leg_destroy(s->leg);
-		s->leg = NULL;
-		goto done;
-	}
-	rc = PRES_OK;
-done:
+	if (!local || !local->a_tag || !remote || !target || target->url_type == url_any ||
+	    (d->route && !rr))
+		rc = PRES_EINVAL;
 	su_home_deinit(home);
 	return rc;
+}
+
+/* "<Call-ID>;<our tag>" (the Call-ID cut so that it fits DB_ID_MAX). */
+static void
+dialog_id(char *buf, size_t size, const char *call_id, const char *tag)
+{
+	snprintf(buf, size, "%.*s;%s", (int)(size - strlen(tag) - 2), call_id, tag);
 }
 
 /* Our Contact for a dialog: the listening transport the SUBSCRIBE came in
@@ -465,9 +684,10 @@ dialog_contact(struct psip *p, nta_incoming_t *irq)
 	return strdup(buf);
 }
 
-/* Creates the dialog for a new SUBSCRIBE (to-tag chosen here). */
+/* Creates the dialog for a new SUBSCRIBE (to-tag chosen here): the
+ * strings of s->dlg and the id into @p id (DB_ID_MAX). */
 static int
-leg_create(struct psip_sub *s, nta_incoming_t *irq, const sip_t *sip)
+dialog_create(struct psip_sub *s, nta_incoming_t *irq, const sip_t *sip, char *id)
 {
 	struct psip *p = s->p;
 	su_home_t home[1] = { SU_HOME_INIT(home) };
@@ -476,19 +696,11 @@ leg_create(struct psip_sub *s, nta_incoming_t *irq, const sip_t *sip)
 	size_t n;
 	int rc = PRES_ENOMEM;
 
-	s->leg = nta_leg_tcreate(p->agent, on_dialog_request, s,
-	    SIPTAG_CALL_ID(sip->sip_call_id),
-	    SIPTAG_FROM(sip->sip_to),
-	    SIPTAG_TO(sip->sip_from),
-	    TAG_END());
-	if (s->leg == NULL)
+	tag = nta_agent_newtag(home, "%s", p->agent);
+	if (tag == NULL || nta_incoming_tag(irq, tag) == NULL)
 		goto done;
-	tag = nta_leg_tag(s->leg, NULL);
-	if (tag == NULL || nta_leg_server_route(s->leg, sip->sip_record_route,
-	    sip->sip_contact) < 0)
-		goto done;
-	nta_incoming_tag(irq, tag);
-	s->cseq_reserved = nta_leg_get_seq(s->leg) + CSEQ_RESERVE;
+	s->cseq = 0;
+	s->cseq_reserved = CSEQ_RESERVE;
 
 	s->dlg.call_id = strdup(sip->sip_call_id->i_id);
 	to = sip_header_as_string(home, (const sip_header_t *)sip->sip_to);
@@ -506,12 +718,27 @@ leg_create(struct psip_sub *s, nta_incoming_t *irq, const sip_t *sip)
 	if (!s->dlg.call_id || !s->dlg.local || !s->dlg.remote || !s->dlg.target ||
 	    !s->dlg.contact || (sip->sip_record_route && !s->dlg.route))
 		goto done;
-	snprintf(s->id, sizeof(s->id), "%.*s;%s",
-	    (int)(sizeof(s->id) - strlen(tag) - 2), sip->sip_call_id->i_id, tag);
+	dialog_id(id, DB_ID_MAX, sip->sip_call_id->i_id, tag);
 	rc = PRES_OK;
 done:
 	su_home_deinit(home);
 	return rc;
+}
+
+/* 1 if @p sip (a request in the dialog of @p s) comes from the watcher's
+ * side of it: its From tag is the tag of the dialog's remote address. */
+static int
+dialog_remote_matches(const struct psip_sub *s, const sip_t *sip)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	sip_from_t *remote = sip_from_make(home, s->dlg.remote);
+	const char *want = remote ? remote->a_tag : NULL;
+	const char *got = sip->sip_from ? sip->sip_from->a_tag : NULL;
+	int ok = (want == NULL && got == NULL) ||
+	    (want != NULL && got != NULL && strcasecmp(want, got) == 0);
+
+	su_home_deinit(home);
+	return ok;
 }
 
 /* ---- requests ------------------------------------------------------------ */
@@ -596,17 +823,6 @@ reply_200(struct psip_sub *s, nta_incoming_t *irq, unsigned expires)
 	nta_incoming_destroy(irq);
 }
 
-static struct psip_sub *
-sub_by_id(struct psip *p, const char *id)
-{
-	struct psip_sub *s;
-
-	for (s = p->sub_hash[psip_hash(id) % PSIP_HASH_SIZE]; s; s = s->hnext)
-		if (strcmp(s->id, id) == 0)
-			return s;
-	return NULL;
-}
-
 /* A SUBSCRIBE whose 200 waits for the commit of its change (a 2xx only for
  * a committed subscription). Meanwhile the subscription is held: NOTIFYs
  * for it wait (s->dirty) so that none goes out before the 200. */
@@ -622,7 +838,7 @@ static void
 held_committed(struct psip *p, void *arg, int rc)
 {
 	struct held_reply *h = arg;
-	struct psip_sub *s = sub_by_id(p, h->id);
+	struct psip_sub *s = sub_find(p, h->id);
 
 	if (s == NULL) {
 		/* ended meanwhile (a NOTIFY failed): the request itself was done */
@@ -694,6 +910,17 @@ psip_subscribe(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 	struct psip_ext *ext = NULL;
 	unsigned expires;
 	int status, rc, authorized = 0;
+	char id[DB_ID_MAX];
+
+	if (sip->sip_to && sip->sip_to->a_tag) {
+		/* in a dialog: ours (refresh, unsubscribe), or unknown (RFC 6665
+		 * §4.2.1.2: 481) */
+		dialog_id(id, sizeof(id), sip->sip_call_id->i_id, sip->sip_to->a_tag);
+		s = sub_find(p, id);
+		if (s == NULL || !dialog_remote_matches(s, sip))
+			return answer(irq, SIP_481_NO_TRANSACTION);
+		return on_dialog_request(s, irq, sip);
+	}
 
 	/* ---- checks ---- */
 	if (check_event_accept(irq, sip, &ev) || check_expires(p, irq, sip, &expires))
@@ -756,8 +983,6 @@ psip_subscribe(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 	}
 	s->p = p;
 	s->ext = ext;
-	pres_strlcpy(s->presentity, presentity, sizeof(s->presentity));
-	pres_strlcpy(s->watcher, who.uri, sizeof(s->watcher));
 	s->anonymous = who.anonymous;
 	s->event = ev;
 	s->state = st;
@@ -765,19 +990,20 @@ psip_subscribe(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 	s->winfo_full = 1;
 	s->created = pres_now();
 	s->expires = s->created + expires;
-	if (sip->sip_event->o_id)
-		pres_strlcpy(s->event_id, sip->sip_event->o_id, sizeof(s->event_id));
 	pres_strlcpy(s->winfo_event, st == PSIP_ST_TERMINATED ? "rejected" : "subscribe",
 	    sizeof(s->winfo_event));
-	if (leg_create(s, irq, sip) != PRES_OK) {
+	if (dialog_create(s, irq, sip, id) != PRES_OK ||
+	    sub_strings(s, id, presentity, who.uri,
+	    sip->sip_event->o_id ? sip->sip_event->o_id : "") != PRES_OK) {
 		sub_free(s);
 		return answer(irq, SIP_500_INTERNAL_SERVER_ERROR);
 	}
 	sub_link(p, s);
 	psip_ext_attach(s);
 	PSIP_STAT(p, subscribes_ok, 1);
-	log_debug("sip: %s subscription %s of %s to %s: %s", psip_event_name(ev), s->id,
-	    who.anonymous ? "anonymous" : who.uri, presentity, psip_state_name(st));
+	if (log_level() >= LOG_LVL_DEBUG)
+		log_debug("sip: %s subscription %s of %s to %s: %s", psip_event_name(ev), s->id,
+		    who.anonymous ? "anonymous" : who.uri, presentity, psip_state_name(st));
 	if (expires == 0 || st == PSIP_ST_TERMINATED)
 		reply_200(s, irq, expires);	/* nothing stored */
 
@@ -807,26 +1033,15 @@ psip_subscribe(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 	return 0;
 }
 
-/* Requests inside a subscription dialog: refresh and unsubscribe. */
+/* A SUBSCRIBE inside a subscription dialog: refresh and unsubscribe. */
 static int
-on_dialog_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, const sip_t *sip)
+on_dialog_request(struct psip_sub *s, nta_incoming_t *irq, const sip_t *sip)
 {
-	struct psip_sub *s = magic;
 	struct psip *p = s->p;
 	enum psip_event ev;
 	struct psip_who who;
 	unsigned expires;
 
-	(void)leg;
-	PSIP_STAT(p, requests, 1);
-	if (sip->sip_request->rq_method != sip_method_subscribe) {
-		if (sip->sip_request->rq_method == sip_method_ack)
-			return 0;
-		nta_incoming_treply(irq, SIP_405_METHOD_NOT_ALLOWED,
-		    SIPTAG_ALLOW_STR("SUBSCRIBE"), TAG_END());
-		nta_incoming_destroy(irq);
-		return 0;
-	}
 	if (s->state == PSIP_ST_TERMINATED)
 		return answer(irq, SIP_481_NO_TRANSACTION);
 	if (check_event_accept(irq, sip, &ev) || check_expires(p, irq, sip, &expires))
@@ -850,7 +1065,6 @@ on_dialog_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq, const sip_t 
 			if (nt) {
 				free(s->dlg.target);
 				s->dlg.target = nt;
-				nta_leg_server_route(s->leg, NULL, sip->sip_contact);
 			}
 		}
 		su_home_deinit(home);
@@ -987,29 +1201,33 @@ load_one(const struct db_sub *ds, void *arg)
 	if (s == NULL)
 		return 1;
 	s->p = c->p;
-	pres_strlcpy(s->id, ds->id, sizeof(s->id));
-	pres_strlcpy(s->presentity, ds->presentity, sizeof(s->presentity));
-	pres_strlcpy(s->watcher, ds->watcher, sizeof(s->watcher));
 	s->event = psip_event_kind(ds->event);
 	st = psip_state_parse(ds->state);
 	s->expires = ds->expires;
 	s->created = ds->created;
 	pres_strlcpy(s->reason, ds->reason, sizeof(s->reason));
+	if (psip_kv_get(ds->extra, "evid", v, sizeof(v)) != PRES_OK)
+		v[0] = '\0';
+	if (sub_strings(s, ds->id, ds->presentity, ds->watcher, v) != PRES_OK) {
+		free(s);
+		return 1;
+	}
 	if (s->event == PSIP_EV_UNKNOWN || st < 0 || st == PSIP_ST_TERMINATED ||
 	    psip_dialog_parse(ds->dialog, &s->dlg) != PRES_OK) {
 		log_warnx("sip: stored subscription %s unusable, dropped", ds->id);
 		psip_db_batch(c->p);
 		db_sub_delete(c->p->db, ds->id);
 		psip_dialog_clear(&s->dlg);
+		free(s->strs);
 		free(s);
 		return 0;
 	}
 	s->state = (enum psip_state)st;
 	s->cseq_reserved = s->dlg.local_cseq;
+	s->cseq = s->dlg.local_cseq;	/* every stored CSeq was a reservation */
 	s->winfo_full = 1;
 	if (psip_kv_get(ds->extra, "anon", v, sizeof(v)) == PRES_OK)
 		s->anonymous = strcmp(v, "1") == 0;
-	psip_kv_get(ds->extra, "evid", s->event_id, sizeof(s->event_id));
 	psip_kv_get(ds->extra, "winfo_event", s->winfo_event, sizeof(s->winfo_event));
 	if (psip_kv_get(ds->extra, "winfo_version", v, sizeof(v)) == PRES_OK &&
 	    pres_parse_ll(v, 0, 0xffffffffLL, &ll) == 0)
@@ -1021,15 +1239,17 @@ load_one(const struct db_sub *ds, void *arg)
 		db_sub_delete(c->p->db, ds->id);
 		psip_ext_free(s);
 		psip_dialog_clear(&s->dlg);
+		free(s->strs);
 		free(s);
 		return 0;
 	}
-	if (leg_restore(s) != PRES_OK) {
+	if (dialog_check(&s->dlg) != PRES_OK) {
 		psip_ext_free(s);
 		log_warnx("sip: dialog of subscription %s unusable, dropped", ds->id);
 		psip_db_batch(c->p);
 		db_sub_delete(c->p->db, ds->id);
 		psip_dialog_clear(&s->dlg);
+		free(s->strs);
 		free(s);
 		return 0;
 	}
@@ -1088,10 +1308,17 @@ psip_subs_free(struct psip *p)
 {
 	size_t i;
 
-	for (i = 0; i < PSIP_HASH_SIZE; i++) {
+	for (i = 0; i < PSIP_SUB_HASH_SIZE; i++) {
 		while (p->sub_hash[i])
 			sub_free(p->sub_hash[i]);
 	}
+	if (p->sub_timer)
+		su_timer_destroy(p->sub_timer);
+	p->sub_timer = NULL;
+	p->sub_timer_at = 0;
+	free(p->sub_heap);
+	p->sub_heap = NULL;
+	p->n_sub_heap = p->cap_sub_heap = 0;
 	for (i = 0; i < PSIP_HASH_SIZE; i++) {
 		struct psip_pres *pr, *next;
 		for (pr = p->pres_hash[i]; pr; pr = next) {

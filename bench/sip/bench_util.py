@@ -3,17 +3,24 @@
 
   bench_util.py cpu PID...            CPU seconds (user+system) of the processes
   bench_util.py mem rss|pss PID...    VmRSS of the processes, or their PSS, in KiB
+  bench_util.py mem shm SOCKET        Kamailio's shared memory in use (kamcmd core.shmmem), KiB
   bench_util.py stat FILE T0 T1       "<ok calls> <failed calls> <seconds>" from a sipp -stf file
-  bench_util.py fanout FAN LOG...     "<NOTIFY/s> <ms per change> <NOTIFYs seen>" from the
-                                      watchers' sipp logs ("round-N <clock_tick ms>" lines)
-  bench_util.py fanpub ROUNDS         the fan-out publisher's sipp scenario on stdout
+  bench_util.py fanout FAN LOG...     "<NOTIFY/s> <ms per change> <NOTIFYs seen> <watchers>
+                                      <changes counted> <spans>" from the watchers' sipp logs
+                                      ("round-N <clock_tick ms>" lines; round-0 skipped)
+  bench_util.py fanpub ROUNDS [FIRST [remove]]
+                                      the fan-out publisher's sipp scenario on stdout
   bench_util.py slope FILE TMIN       "<bytes/subscription steady> <gross> <subs in window>"
                                       from "t count KiB" samples (least squares over t >= TMIN)
   bench_util.py count FILE            successful calls so far in a sipp -stf file
+  bench_util.py holdfail STAT ERRORS  why calls failed: sipp counters and error messages
+  bench_util.py udpdrops              UDP datagrams dropped on full receive buffers (machine-wide)
   bench_util.py ratio A B             A/B as "1.23x", or n/a
 """
 import collections
 import os
+import re
+import subprocess
 import sys
 
 
@@ -30,7 +37,24 @@ def cpu(pids):
     print("%.2f" % (tot / tck))
 
 
+def shm(sock):
+    """Kamailio's shared memory in use (real_used, KiB) through kamcmd."""
+    try:
+        out = subprocess.run(["kamcmd", "-s", sock, "core.shmmem"], capture_output=True,
+                             text=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    for line in out.splitlines():
+        p = line.replace(":", " ").split()
+        if len(p) == 2 and p[0] == "real_used":
+            return int(p[1]) // 1024
+    return 0
+
+
 def mem(kind, pids):
+    if kind == "shm":
+        print(shm(pids[0]) if pids else 0)
+        return
     tot = 0
     for p in pids:
         try:
@@ -62,13 +86,20 @@ def stat(path, t0, t1):
 
 
 def fanout(fan, logs):
+    """Per change (round-N): NOTIFYs seen and the span from the first to the
+    last; a change counts when at least 90 % of the subscribed watchers saw it
+    (the most NOTIFYs seen for any change: watchers whose SUBSCRIBE failed
+    get none, so the server's figure is not judged against ones it refused).
+    Prints "<NOTIFY/s> <ms per change> <NOTIFYs seen> <watchers> <changes counted>",
+    NOTIFY/s being the NOTIFYs of the counted changes over the sum of their
+    spans (ms), then the spans (ms) one by one."""
     t = collections.defaultdict(list)
     for path in logs:
         try:
             with open(path, errors="replace") as f:
                 for line in f:
                     p = line.split()
-                    if len(p) >= 2 and p[0].startswith("round-"):
+                    if len(p) >= 2 and p[0].startswith("round-") and p[0] != "round-0":
                         try:
                             t[p[0]].append(int(p[1]))
                         except ValueError:
@@ -76,12 +107,15 @@ def fanout(fan, logs):
         except OSError:
             pass
     n = sum(len(v) for v in t.values())
-    spans = [max(v) - min(v) + 1 for v in t.values() if len(v) >= fan * 0.9]
-    if not spans:
-        print(0, 0, n)
+    watchers = max([len(v) for v in t.values()] or [0])
+    rounds = [v for v in t.values() if len(v) >= max(watchers * 0.9, 1)]
+    if not rounds or watchers < fan * 0.5:
+        print(0, 0, n, watchers, len(rounds), "-")
         return
-    ms = sum(spans) / len(spans)
-    print("%.0f" % (fan / ms * 1000.0), "%.1f" % ms, n)
+    spans = [max(v) - min(v) + 1 for v in rounds]
+    print("%.0f" % (sum(len(v) for v in rounds) / (sum(spans) / 1000.0)),
+          "%.1f" % (sum(spans) / len(spans)), n, watchers, len(rounds),
+          ",".join(str(x) for x in spans))
 
 
 FANPUB_HDR = """PUBLISH sip:fan@ims.example.com SIP/2.0
@@ -102,15 +136,39 @@ Content-Length: [len]
 """
 
 
-def fanpub(rounds):
+FANPUB_DEL = """PUBLISH sip:fan@ims.example.com SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:fan@ims.example.com>;tag=[call_number]
+To: <sip:fan@ims.example.com>
+Call-ID: [call_id]
+CSeq: %d PUBLISH
+Max-Forwards: 70
+P-Asserted-Identity: <sip:fan@ims.example.com>
+Event: presence
+Expires: 0
+SIP-If-Match: [$etag]
+Content-Length: 0
+
+"""
+
+
+def fanpub(rounds, first=1, remove=False):
+    """Changes first..first+rounds-1 of sip:fan (one publication, refreshed
+    with SIP-If-Match), 1.5 s apart; first 0: ROUNDS warm-up changes, all
+    round-0 (the figures skip them); with remove, the publication is removed
+    at the end."""
     print('<?xml version="1.0" encoding="ISO-8859-1" ?>')
     print('<!-- generated by bench_util.py: %d presence changes of sip:fan, 1.5 s apart -->' % rounds)
     print('<scenario name="fanout-publisher">')
-    for r in range(1, rounds + 1):
-        im = "SIP-If-Match: [$etag]\n" if r > 1 else ""
-        print('<send retrans="500"><![CDATA[\n' + FANPUB_HDR % (r, im, r) + ']]></send>')
+    for i, r in enumerate([0] * rounds if first == 0 else range(first, first + rounds)):
+        im = "SIP-If-Match: [$etag]\n" if i > 0 else ""
+        print('<send retrans="500"><![CDATA[\n' + FANPUB_HDR % (i + 1, im, r) + ']]></send>')
         print('<recv response="200"><action><ereg regexp="[^ \\t\\r\\n]+" search_in="hdr" '
               'header="SIP-ETag:" check_it="true" assign_to="etag"/></action></recv>')
+        print('<pause milliseconds="1500"/>')
+    if remove:
+        print('<send retrans="500"><![CDATA[\n' + FANPUB_DEL % (rounds + 1) + ']]></send>')
+        print('<recv response="200"/>')
         print('<pause milliseconds="1500"/>')
     print('</scenario>')
 
@@ -122,7 +180,7 @@ def slope(path, tmin):
     with open(path) as f:
         for line in f:
             p = line.split()
-            if len(p) == 3:
+            if len(p) >= 3:
                 pts.append((float(p[0]), int(p[1]), int(p[2])))
     if len(pts) < 2:
         print(0, 0, 0)
@@ -138,6 +196,54 @@ def slope(path, tmin):
     sxy = sum((q[1] - mx) * (q[2] - my) for q in late)
     b = sxy / sxx * 1024.0 if sxx > 0 else 0
     print("%.0f" % b, "%.0f" % gross, late[-1][1] - late[0][1])
+
+
+def udpdrops():
+    """Datagrams the kernel dropped for a full socket receive buffer
+    (Udp RcvbufErrors of /proc/net/snmp, all sockets of the machine)."""
+    try:
+        with open("/proc/net/snmp") as f:
+            rows = [l.split() for l in f if l.startswith("Udp:")]
+        print(int(rows[1][rows[0].index("RcvbufErrors")]))
+    except (OSError, IndexError, ValueError):
+        print(0)
+
+
+def holdfail(stat_path, err_path):
+    """Why hold calls failed: the sipp failure counters and the most common
+    messages of its error file, one line."""
+    parts = []
+    try:
+        with open(stat_path) as f:
+            rows = [l.rstrip("\n").split(";") for l in f if l.strip()]
+        h, last = rows[0], rows[-1]
+        for i, k in enumerate(h):
+            if k.startswith("Failed") and k.endswith("(C)") and k != "FailedCall(C)":
+                try:
+                    v = int(last[i])
+                except ValueError:
+                    continue
+                if v:
+                    parts.append("%s %d" % (k[6:-3], v))
+        for k in ("Retransmissions(C)", "OutOfCallMsgs(C)", "DeadCallMsgs(C)"):
+            if k in h and int(last[h.index(k)] or 0):
+                parts.append("%s %s" % (k[:-3], last[h.index(k)]))
+    except (OSError, IndexError, ValueError):
+        pass
+    kinds = collections.Counter()
+    try:
+        with open(err_path, errors="replace") as f:
+            for line in f:
+                m = re.search(r"\d+\.\d+: (.*)", line)
+                if not m:
+                    continue
+                msg = re.sub(r"[0-9]+(-[0-9]+@[0-9.]+)?", "N", m.group(1))[:70]
+                kinds[msg] += 1
+    except OSError:
+        pass
+    top = "; ".join("%dx %s" % (n, k) for k, n in kinds.most_common(3))
+    print("   %-9s %-10s failures: %s%s" % ("", "", ", ".join(parts) or "none",
+                                            (" | sipp errors: " + top) if top else ""))
 
 
 def count(path):
@@ -171,9 +277,14 @@ def main(argv):
     elif cmd == "fanout":
         fanout(int(argv[2]), argv[3:])
     elif cmd == "fanpub":
-        fanpub(int(argv[2]))
+        fanpub(int(argv[2]), int(argv[3]) if len(argv) > 3 else 1,
+               len(argv) > 4 and argv[4] == "remove")
     elif cmd == "slope":
         slope(argv[2], float(argv[3]))
+    elif cmd == "udpdrops":
+        udpdrops()
+    elif cmd == "holdfail":
+        holdfail(argv[2], argv[3])
     elif cmd == "count":
         count(argv[2])
     elif cmd == "ratio":

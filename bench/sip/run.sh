@@ -7,7 +7,7 @@
 #
 # --only: run only these phases (publish, subscribe, fanout, memory).
 # BENCH_PERF=DIR: record a perf profile of presenced during each of its
-# publish/subscribe phases (DIR/<phase>.data, perf record -e cpu-clock -g;
+# phases (DIR/<phase>.data, perf record -e cpu-clock -g;
 # BENCH_PERF_CG="--call-graph dwarf" for call graphs through libc).
 #
 # Both servers run side by side; each phase loads one, then the other.
@@ -19,9 +19,10 @@
 #  fanout     one presentity with 1,000 watchers; 5 presence changes, 1.5 s
 #             apart: NOTIFYs per second from the first to the last NOTIFY of
 #             a change (mean over the changes)
-#  memory     RSS (presenced) or PSS summed over its processes (Kamailio)
-#             sampled while subscriptions that stay arrive at 1,000/s for a
-#             minute (at most 100,000): bytes per held subscription
+#  memory     RSS (presenced) or shared memory in use (Kamailio, kamcmd)
+#             sampled while subscriptions that stay arrive at 1,000/s (at
+#             most 200 in flight) up to 100,000 (130 s at most): bytes per
+#             held subscription
 # For each: throughput and server CPU time per transaction (the CPU figure
 # is steadier on a shared machine), then the ratios presenced / Kamailio.
 #
@@ -31,6 +32,8 @@
 # KAM_CHILDREN (default 2): Kamailio UDP worker processes. KAM_LOCK=0: no
 # cfgutils lock around Kamailio's presence functions (its SQLite writes then
 # fail under concurrency). KAM_EXTRA: more lines for kamailio.cfg.
+# PHASES (default "publish subscribe fanout memory"): the phases to run
+# (as --only).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/../.." && pwd)
@@ -38,17 +41,16 @@ top_srcdir=$(cd "$here/../.." && pwd)
 export top_srcdir top_builddir
 U="python3 $here/bench_util.py"
 
-QUICK=0; KAM=1; ONLY=publish,subscribe,fanout,memory
+QUICK=0; KAM=1
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) QUICK=1 ;;
     --no-kamailio) KAM=0 ;;
-    --only) ONLY=${2:?--only needs a list of phases}; shift ;;
+    --only) PHASES=$(echo "${2:?--only needs a list of phases}" | tr , ' '); shift ;;
     *) echo "usage: $0 [--quick] [--no-kamailio] [--only PHASE[,PHASE...]]" >&2; exit 2 ;;
   esac
   shift
 done
-want() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
 command -v sipp >/dev/null || { echo "sipp is not installed" >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 is not installed" >&2; exit 1; }
 [ -x "$top_builddir/presenced" ] || { echo "build presenced first (scripts/build.sh)" >&2; exit 1; }
@@ -64,14 +66,15 @@ SUB_CALLS=5000      # 20,000 transactions (10,000 SUBSCRIBE + 10,000 NOTIFY)
 FAN=1000            # watchers of the fan-out presentity
 ROUNDS=5            # presence changes of the fan-out presentity
 HOLD_MAX=100000     # held subscriptions for the memory figure
-HOLD_SECS=60        # ... or as many as fit in this time
-HOLD_RATE=1000      # new subscriptions per second
+HOLD_SECS=130       # ... or as many as fit in this time
+: "${HOLD_RATE:=1000}"  # new subscriptions per second (HOLD_RATE in the environment)
 INFLIGHT=200        # sipp calls in flight
-if [ $QUICK = 1 ]; then PUB_CALLS=2000; SUB_CALLS=1000; ROUNDS=3; HOLD_MAX=20000; HOLD_SECS=40; HOLD_RATE=500; fi
+: "${PHASES:=publish subscribe fanout memory}"
+if [ $QUICK = 1 ]; then PUB_CALLS=2000; SUB_CALLS=1000; ROUNDS=3; HOLD_MAX=20000; HOLD_SECS=40; HOLD_RATE=1000; fi
 
 # presenced on free loopback ports through the integration-test helpers
 . "$top_srcdir/tests/integration/lib.sh"
-KPID=""; KDB=""
+KPID=""; KDB=""; KCTL=""
 bench_cleanup() {
   if [ -n "$KPID" ] && kill -0 "$KPID" 2>/dev/null; then kill -TERM "$KPID"; wait "$KPID" 2>/dev/null || true; fi
   [ -z "$KDB" ] || rm -rf "$KDB"
@@ -108,16 +111,11 @@ SERVERS="presenced"
 phase_calls() { # phase scenario calls transactions-per-call unit
   phase=$1 scen=$2 calls=$3 tpc=$4 unit=$5
   for name in $SERVERS; do
-    perfpid=""
-    if [ -n "${BENCH_PERF:-}" ] && [ "$name" = presenced ]; then
-      mkdir -p "$BENCH_PERF"
-      perf record -q -e cpu-clock -F 2000 ${BENCH_PERF_CG:--g} -p "$PID" -o "$BENCH_PERF/$phase.data" >/dev/null 2>&1 &
-      perfpid=$!; sleep 0.5
-    fi
+    perf_start "$name" "$phase"
     c0=$($U cpu $(srv_pids "$name"))
     read -r ok bad secs < <(run_sipp "$name-$phase" "$(srv_port "$name")" "$scen" "$calls")
     c1=$($U cpu $(srv_pids "$name"))
-    if [ -n "$perfpid" ]; then kill -INT "$perfpid"; wait "$perfpid" 2>/dev/null || true; fi
+    perf_stop
     R[$name.$phase]=$(python3 -c "print('%.0f' % ($tpc*$ok/$secs))")
     R[$name.$phase.cpu]=$(python3 -c "print('%.0f' % (1e6*($c1-$c0)/max($tpc*$ok,1)))")
     printf '   %-9s %-10s %6d calls ok, %4d failed, %6.2f s: %7s %s/s, server CPU %s us/transaction\n' \
@@ -125,7 +123,24 @@ phase_calls() { # phase scenario calls transactions-per-call unit
   done
 }
 
+# BENCH_PERF=DIR: perf record of presenced during each phase (DIR/<phase>.data)
+perfpid=""
+perf_start() { # server phase
+  perfpid=""
+  if [ -n "${BENCH_PERF:-}" ] && [ "$1" = presenced ]; then
+    mkdir -p "$BENCH_PERF"
+    perf record -q -e cpu-clock -F 2000 ${BENCH_PERF_CG:--g} -p "$PID" -o "$BENCH_PERF/$2.data" >/dev/null 2>&1 &
+    perfpid=$!; sleep 0.5
+  fi
+  return 0
+}
+perf_stop() {
+  [ -z "$perfpid" ] || { kill -INT "$perfpid"; wait "$perfpid" || true; }
+  perfpid=""
+}
+
 phase_fanout() {
+  $U fanpub 3 0 remove >"$T/fanwarm.xml"
   $U fanpub "$ROUNDS" >"$T/fanpub.xml"
   for name in $SERVERS; do
     port=$(srv_port "$name")
@@ -136,48 +151,80 @@ phase_fanout() {
        "127.0.0.1:$port" >"$OUT/$name-fanout.sipp" 2>&1) &
     wpid=$!
     sleep 3
+    # warm-up: 3 changes (round-0) and the removal, not counted: the first
+    # fan-outs grow the server's heap (or touch its shared memory pages),
+    # as many transactions live as during the measured changes
+    (cd "$T" && timeout 60 sipp -sf "$T/fanwarm.xml" -i 127.0.0.1 -p "$FANPUB_PORT" -t u1 -m 1 \
+       -nostdin "127.0.0.1:$port" >"$OUT/$name-fanwarm.sipp" 2>&1) || echo "   fan-out warm-up failed ($name)"
+    perf_start "$name" fanout
+    d0=$($U udpdrops)
     c0=$($U cpu $(srv_pids "$name"))
     (cd "$T" && timeout 60 sipp -sf "$T/fanpub.xml" -i 127.0.0.1 -p "$FANPUB_PORT" -t u1 -m 1 \
        -nostdin "127.0.0.1:$port" >"$OUT/$name-fanpub.sipp" 2>&1) || echo "   fan-out publisher failed ($name)"
     c1=$($U cpu $(srv_pids "$name"))
+    d1=$($U udpdrops)
+    perf_stop
     wait $wpid || true
-    read -r rate ms n < <($U fanout "$FAN" "$OUT/$name-fanout.log")
+    read -r rate ms n nw nr spans < <($U fanout "$FAN" "$OUT/$name-fanout.log")
     R[$name.fanout]=$rate
     R[$name.fanout.cpu]=$(python3 -c "print('%.0f' % (1e6*($c1-$c0)/max($n,1)))")
-    printf '   %-9s %-10s %d watchers x %d changes: %d NOTIFYs seen (of %d), %.1f ms per change: %7s NOTIFY/s, server CPU %s us/NOTIFY\n' \
-      fanout "$name" "$FAN" "$ROUNDS" "$n" "$((FAN * ROUNDS))" "$ms" "$rate" "${R[$name.fanout.cpu]}"
+    printf '   %-9s %-10s %d watchers (%d subscribed) x %d changes: %d NOTIFYs seen, %d changes counted, %.1f ms per change (%s): %7s NOTIFY/s, server CPU %s us/NOTIFY\n' \
+      fanout "$name" "$FAN" "$nw" "$ROUNDS" "$n" "$nr" "$ms" "$spans" "$rate" "${R[$name.fanout.cpu]}"
+    printf '   %-9s %-10s UDP datagrams dropped on full receive buffers meanwhile (machine-wide): %d\n' \
+      "" "" "$((d1 - d0))"
   done
 }
 
-# Memory: subscriptions arrive at a fixed rate for HOLD_SECS; the server's
-# memory is sampled every second. Transactions stay in memory for a while
-# after they complete (sofia nta: 32 s for a non-INVITE server transaction
-# over UDP, Timer J), so the figure is the slope of memory against held
-# subscriptions once that is in a steady state (samples after 35 s); the
-# gross figure (everything / count) is printed too.
+# Memory: subscriptions that stay arrive at HOLD_RATE per second until
+# HOLD_MAX are held (or HOLD_SECS pass), at most INFLIGHT calls in flight
+# (with 5,000 a server that fell behind got a storm of retransmissions and
+# never caught up); the server's memory is sampled every second. presenced: RSS. Kamailio: its shared memory in use
+# (`kamcmd core.shmmem`, real_used: where its presence module keeps
+# subscriptions and tm its transactions), because its PSS does not grow with
+# subscriptions once the shared memory pages have been touched by earlier
+# transactions (the allocator reuses them: the PSS slope came out negative);
+# its PSS is printed too. Transactions stay in memory for a while after they
+# complete (sofia nta: 32 s for a non-INVITE server transaction over UDP,
+# Timer J), so the figure is the slope of memory against held subscriptions
+# once that is in a steady state (samples after 35 s); the gross figure at
+# the end (memory growth / subscriptions held, transactions included) is
+# printed too.
 phase_memory() {
   for name in $SERVERS; do
-    kind=$([ "$name" = presenced ] && echo rss || echo pss)
+    if [ "$name" = presenced ]; then kind=rss; memarg="$(srv_pids "$name")"; else kind=shm; memarg=$KCTL; fi
     port=$(srv_port "$name")
     sleep 1
     : >"$OUT/$name-mem.samples"
+    d0=$($U udpdrops)
     t0=$(now)
     (cd "$T" && timeout $((HOLD_SECS + 30)) sipp -sf "$here/hold.xml" -inf "$T/users.csv" -i 127.0.0.1 \
-       -p "$SIPP_PORT" -t u1 -aa -buff_size 4194304 -r "$HOLD_RATE" -l 5000 -m "$HOLD_MAX" -nostdin -trace_stat \
-       -stf "$OUT/$name-hold.stat" -fd 1 -recv_timeout 10000 -timeout "$HOLD_SECS" \
-       "127.0.0.1:$port" >"$OUT/$name-hold.sipp" 2>&1) &
+       -p "$SIPP_PORT" -t u1 -aa -buff_size 4194304 -r "$HOLD_RATE" -l "$INFLIGHT" -m "$HOLD_MAX" -nostdin -trace_stat \
+       -stf "$OUT/$name-hold.stat" -fd 1 -recv_timeout 10000 -timeout "$HOLD_SECS" -trace_err \
+       -error_file "$OUT/$name-hold.errors" "127.0.0.1:$port" >"$OUT/$name-hold.sipp" 2>&1) &
     hpid=$!
+    perf_start "$name" memory
     while kill -0 "$hpid" 2>/dev/null; do
-      echo "$(python3 -c "print('%.1f' % ($(now) - $t0))") $($U count "$OUT/$name-hold.stat") $($U mem "$kind" $(srv_pids "$name"))" \
+      echo "$(python3 -c "print('%.1f' % ($(now) - $t0))") $($U count "$OUT/$name-hold.stat") $($U mem "$kind" $memarg)" \
         >>"$OUT/$name-mem.samples"
       sleep 1
     done
     wait "$hpid" || true
+    perf_stop
     read -r ok bad secs < <($U stat "$OUT/$name-hold.stat" "$t0" "$(now)")
+    echo "$(python3 -c "print('%.1f' % ($(now) - $t0))") $ok $($U mem "$kind" $memarg)" >>"$OUT/$name-mem.samples"
     read -r per gross nwin < <($U slope "$OUT/$name-mem.samples" 35)
     R[$name.mem]=$per
-    printf '   %-9s %-10s %d subscriptions held (%d failed) in %.0f s: %s bytes per subscription (steady state, over %d), %s gross (%s)\n' \
-      memory "$name" "$ok" "$bad" "$secs" "$per" "$nwin" "$gross" "$(echo "$kind" | tr a-z A-Z)"
+    printf '   %-9s %-10s %d subscriptions held (%d failed) in %.0f s: %s bytes per subscription (steady state, over %d), %s gross at %d (%s)\n' \
+      memory "$name" "$ok" "$bad" "$secs" "$per" "$nwin" "$gross" "$ok" "$(echo "$kind" | tr a-z A-Z)"
+    if [ "$name" = kamailio ]; then
+      printf '   %-9s %-10s PSS (all processes) %s KiB at the end\n' "" "" "$($U mem pss $(srv_pids "$name"))"
+    else
+      printf '   %-9s %-10s subscriptions in its database at the end: %s\n' "" "" \
+        "$(sqlite3 "$T/presenced.db" 'select count(*) from subscription' 2>/dev/null)"
+    fi
+    $U holdfail "$OUT/$name-hold.stat" "$OUT/$name-hold.errors"
+    printf '   %-9s %-10s UDP datagrams dropped on full receive buffers meanwhile (machine-wide): %d\n' \
+      "" "" "$(($($U udpdrops) - d0))"
   done
 }
 
@@ -237,6 +284,8 @@ modparam("cfgutils", "lock_set_size", 4)'
 debug=0
 log_stderror=yes
 children=${KAM_CHILDREN:-2}
+# the same room for bursts as presenced (4 MiB receive buffer)
+maxbuffer=4194304
 listen=udp:127.0.0.1:$KPORT
 disable_tcp=yes
 mpath="$KMOD/"
@@ -249,6 +298,8 @@ loadmodule "db_sqlite.so"
 loadmodule "presence.so"
 loadmodule "presence_xml.so"
 $KLOADLOCK
+loadmodule "ctl.so"
+modparam("ctl", "binrpc", "unix:$T/kam/ctl.sock")
 modparam("presence", "db_url", "sqlite://$KDB/kam.db")
 modparam("presence", "server_address", "sip:127.0.0.1:$KPORT")
 modparam("presence", "max_expires", 3600)
@@ -262,6 +313,7 @@ request_route {
 	sl_send_reply("405", "Method Not Allowed");
 }
 EOF
+  KCTL="unix:$T/kam/ctl.sock"   # kamcmd: shared memory statistics (memory phase)
   kamailio -f "$T/kam/kamailio.cfg" -DD -E -m 1024 -M 16 >"$T/kam/kamailio.log" 2>&1 &
   KPID=$!
   i=0
@@ -282,6 +334,7 @@ for name in $SERVERS; do
   [ "$bad" = 0 ] && [ "$ok" = "$N_PRES" ] || echo "   seed ($name): $ok ok, $bad failed"
 done
 
+want() { case " $PHASES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 want publish && phase_calls publish publish.xml "$PUB_CALLS" 2 PUBLISH
 want subscribe && phase_calls subscribe subscribe.xml "$SUB_CALLS" 4 tx
 want fanout && phase_fanout
@@ -290,7 +343,7 @@ want memory && phase_memory
 if [ $KAM = 1 ]; then
   echo "== presenced / Kamailio (goal >= 2)"
   for k in publish subscribe fanout; do
-    want $k || continue
+    want "$k" || continue
     printf '   %-10s throughput %7s / %7s = %s    CPU per transaction: %s / %s us = %s less\n' "$k" \
       "${R[presenced.$k]}" "${R[kamailio.$k]}" "$($U ratio "${R[presenced.$k]}" "${R[kamailio.$k]}")" \
       "${R[presenced.$k.cpu]}" "${R[kamailio.$k.cpu]}" "$($U ratio "${R[kamailio.$k.cpu]}" "${R[presenced.$k.cpu]}")"

@@ -92,7 +92,7 @@ check "XCAP PUT of alice's pres-rules (digest)" "$T/put.sh" pres-rules "$T/rules
 
 # the test configuration has min_expires = 10 (the harness: 60)
 mkdir "$T/scen"
-cp "$SCEN/publish.xml" "$SCEN/subscribe.xml" "$T/scen/"
+cp "$SCEN/publish.xml" "$SCEN/subscribe.xml" "$SCEN/dialog.xml" "$T/scen/"
 sed 's/regexp="60" search_in="hdr" header="Min-Expires:"/regexp="^ *10$" search_in="hdr" header="Min-Expires:"/' \
   "$SCEN/errors.xml" >"$T/scen/errors.xml"
 scenario() { # name transport
@@ -106,6 +106,7 @@ scenario() { # name transport
 }
 scenario publish u1
 scenario subscribe u1
+scenario dialog u1
 scenario errors u1
 scenario publish t1
 scenario subscribe t1
