@@ -34,6 +34,14 @@ void db_close(struct db *db);
  *  process but an OS crash or power loss may lose the last ones; no fsync
  *  per commit (for soft state such as SIP publications and subscriptions). */
 int db_set_durable(struct db *db, int full);
+/** Automatic WAL checkpoints of this connection: after a commit that leaves
+ *  at least @p pages in the WAL (SQLite's default 1000); 0 turns them off,
+ *  for a connection whose writer must not wait for a checkpoint's fsyncs
+ *  while another connection runs db_checkpoint(). */
+int db_set_autocheckpoint(struct db *db, int pages);
+/** Passive WAL checkpoint: copies committed pages back into the database
+ *  file without blocking readers or the writer. PRES_OK, or PRES_EDB. */
+int db_checkpoint(struct db *db);
 /** Schema version after migrations (PRAGMA user_version). */
 int db_schema_version(struct db *db);
 /** Latest schema version this build knows. */

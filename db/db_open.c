@@ -141,12 +141,19 @@ int db_exec(struct db *db, const char *sql)
 
 sqlite3_stmt *db_stmt(struct db *db, const char *sql)
 {
-	for (size_t i = 0; i < db->n_cache; i++) {
-		if (db->cache[i].sql == sql || strcmp(db->cache[i].sql, sql) == 0) {
-			sqlite3_reset(db->cache[i].stmt);
-			sqlite3_clear_bindings(db->cache[i].stmt);
-			return db->cache[i].stmt;
-		}
+	size_t i;
+
+	/* The SQL texts are string literals of db/: the pointer almost always
+	 * identifies the statement; comparing texts is the fallback. */
+	for (i = 0; i < db->n_cache && db->cache[i].sql != sql; i++)
+		;
+	if (i == db->n_cache)
+		for (i = 0; i < db->n_cache && strcmp(db->cache[i].sql, sql) != 0; i++)
+			;
+	if (i < db->n_cache) {
+		sqlite3_reset(db->cache[i].stmt);
+		sqlite3_clear_bindings(db->cache[i].stmt);
+		return db->cache[i].stmt;
 	}
 	if (db->n_cache == db->cap_cache) {
 		size_t cap = db->cap_cache ? db->cap_cache * 2 : 32;
@@ -238,31 +245,54 @@ int db_col_dup(sqlite3_stmt *st, int col, char **out, size_t *len_out)
 
 /* ---- transactions -------------------------------------------------------- */
 
+static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_ROLLBACK[] = "ROLLBACK";
+static const char SQL_SAVEPOINT[] = "SAVEPOINT db_unit";
+static const char SQL_RELEASE[] = "RELEASE db_unit";
+static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO db_unit";
+
+/* Transaction control through the statement cache: sqlite3_exec() would
+ * parse (and allocate a parser for) the text at every call. */
+static int tx_exec(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int rc;
+
+	if (!st)
+		return db_exec(db, sql);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_err(db, rc, "exec");
+	return PRES_OK;
+}
+
 int db_tx_start(struct db *db)
 {
-	return db_exec(db, db->in_tx ? "SAVEPOINT db_unit" : "BEGIN IMMEDIATE");
+	return tx_exec(db, db->in_tx ? SQL_SAVEPOINT : SQL_BEGIN);
 }
 
 int db_tx_end(struct db *db, int rc)
 {
 	if (db->in_tx) {
 		if (rc == PRES_OK)
-			return db_exec(db, "RELEASE db_unit");
-		db_exec(db, "ROLLBACK TO db_unit");
-		db_exec(db, "RELEASE db_unit");
+			return tx_exec(db, SQL_RELEASE);
+		tx_exec(db, SQL_ROLLBACK_TO);
+		tx_exec(db, SQL_RELEASE);
 		return rc;
 	}
 	if (rc == PRES_OK) {
-		int crc = db_exec(db, "COMMIT");
+		int crc = tx_exec(db, SQL_COMMIT);
 		if (crc != PRES_OK) {
 			if (!sqlite3_get_autocommit(db->h))
-				db_exec(db, "ROLLBACK");
+				tx_exec(db, SQL_ROLLBACK);
 			return crc;
 		}
 		return PRES_OK;
 	}
 	if (!sqlite3_get_autocommit(db->h))
-		db_exec(db, "ROLLBACK");
+		tx_exec(db, SQL_ROLLBACK);
 	return rc;
 }
 
@@ -272,7 +302,7 @@ int db_begin(struct db *db)
 		log_warnx("db: db_begin inside a transaction");
 		return PRES_EINVAL;
 	}
-	int rc = db_exec(db, "BEGIN IMMEDIATE");
+	int rc = tx_exec(db, SQL_BEGIN);
 	if (rc == PRES_OK)
 		db->in_tx = 1;
 	return rc;
@@ -282,11 +312,11 @@ int db_commit(struct db *db)
 {
 	if (!db->in_tx)
 		return PRES_EINVAL;
-	int rc = db_exec(db, "COMMIT");
+	int rc = tx_exec(db, SQL_COMMIT);
 	if (rc != PRES_OK) {
 		/* a failed COMMIT may leave the transaction open: undo it */
 		if (!sqlite3_get_autocommit(db->h))
-			db_exec(db, "ROLLBACK");
+			tx_exec(db, SQL_ROLLBACK);
 	}
 	db->in_tx = 0;
 	return rc;
@@ -299,7 +329,7 @@ int db_rollback(struct db *db)
 	db->in_tx = 0;
 	if (sqlite3_get_autocommit(db->h))
 		return PRES_OK; /* SQLite already rolled back (e.g. after an I/O error) */
-	return db_exec(db, "ROLLBACK");
+	return tx_exec(db, SQL_ROLLBACK);
 }
 
 /* ---- open / migrate / close --------------------------------------------- */
@@ -397,6 +427,27 @@ int db_set_durable(struct db *db, int full)
 	if (!db)
 		return PRES_EINVAL;
 	return db_exec(db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+}
+
+int db_set_autocheckpoint(struct db *db, int pages)
+{
+	if (!db || pages < 0)
+		return PRES_EINVAL;
+	if (sqlite3_wal_autocheckpoint(db->h, pages) != SQLITE_OK)
+		return db_err(db, sqlite3_errcode(db->h), "wal_autocheckpoint");
+	return PRES_OK;
+}
+
+int db_checkpoint(struct db *db)
+{
+	int rc;
+
+	if (!db)
+		return PRES_EINVAL;
+	rc = sqlite3_wal_checkpoint_v2(db->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+		return db_err(db, rc, "checkpoint");
+	return PRES_OK;
 }
 
 int db_open(const char *path, struct db **out)

@@ -9,6 +9,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sofia-sip/nta_tag.h>
@@ -81,21 +82,67 @@ psip_pres_get(struct psip *p, const char *uri, int create)
 
 /* ---- group commit ----------------------------------------------------------- */
 
+static int
+db_flush_rc(struct psip *p)
+{
+	struct psip_after *a, *list;
+	int rc = PRES_OK;
+
+	if (p->db_batch) {
+		p->db_batch = 0;
+		if (p->commit_timer)
+			su_timer_reset(p->commit_timer);
+		if ((rc = db_commit(p->db)) != PRES_OK) {
+			log_warnx("sip: commit of the SIP state failed (%s): last changes lost",
+			    pres_strerror(rc));
+			db_rollback(p->db);
+		} else if (p->ckpt_running) {
+			pthread_mutex_lock(&p->ckpt_lock);
+			p->ckpt_due = 1;
+			pthread_cond_signal(&p->ckpt_cond);
+			pthread_mutex_unlock(&p->ckpt_lock);
+		}
+	}
+	/* the callbacks may write again (a new batch) and queue more work:
+	 * that waits for the next commit */
+	list = p->after;
+	p->after = NULL;
+	p->after_tail = &p->after;
+	while ((a = list) != NULL) {
+		list = a->next;
+		a->fn(p, a->arg, rc);
+		free(a);
+	}
+	return rc;
+}
+
 void
 psip_db_flush(struct psip *p)
 {
-	int rc;
+	(void)db_flush_rc(p);
+}
 
-	if (!p->db_batch)
+void
+psip_after_commit(struct psip *p, psip_after_fn *fn, void *arg)
+{
+	struct psip_after *a;
+
+	if (!p->db_batch) {
+		fn(p, arg, PRES_OK);
 		return;
-	p->db_batch = 0;
-	if (p->commit_timer)
-		su_timer_reset(p->commit_timer);
-	if ((rc = db_commit(p->db)) != PRES_OK) {
-		log_warnx("sip: commit of the SIP state failed (%s): last changes lost",
-		    pres_strerror(rc));
-		db_rollback(p->db);
 	}
+	a = malloc(sizeof(*a));
+	if (a == NULL) {
+		fn(p, arg, db_flush_rc(p));
+		return;
+	}
+	a->fn = fn;
+	a->arg = arg;
+	a->next = NULL;
+	if (p->after_tail == NULL)
+		p->after_tail = &p->after;
+	*p->after_tail = a;
+	p->after_tail = &a->next;
 }
 
 static void
@@ -117,6 +164,81 @@ psip_db_batch(struct psip *p)
 	if (p->commit_timer == NULL ||
 	    su_timer_set_interval(p->commit_timer, commit_due, p, PSIP_COMMIT_MS) < 0)
 		psip_db_flush(p);
+}
+
+/* ---- WAL checkpoints ------------------------------------------------------ */
+
+/* The checkpoint thread: after commits, a passive checkpoint on its own
+ * connection, at most one per PSIP_CKPT_MS. A checkpoint fsyncs the WAL
+ * and the database file; done by the committing SIP thread (SQLite's
+ * automatic checkpoint) it stalled every request behind it. */
+static void *
+ckpt_main(void *arg)
+{
+	struct psip *p = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&p->ckpt_lock);
+	while (!p->ckpt_stop) {
+		if (!p->ckpt_due) {
+			pthread_cond_wait(&p->ckpt_cond, &p->ckpt_lock);
+			continue;
+		}
+		p->ckpt_due = 0;
+		pthread_mutex_unlock(&p->ckpt_lock);
+		if (db_checkpoint(p->ckpt_db) != PRES_OK)
+			log_debug("sip: WAL checkpoint failed");
+		pthread_mutex_lock(&p->ckpt_lock);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += (long)PSIP_CKPT_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		while (!p->ckpt_stop &&
+		    pthread_cond_timedwait(&p->ckpt_cond, &p->ckpt_lock, &until) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&p->ckpt_lock);
+	return NULL;
+}
+
+/* Without the thread, the SIP connection keeps checkpointing by itself. */
+static void
+ckpt_start(struct psip *p)
+{
+	if (db_open(p->db_path, &p->ckpt_db) != PRES_OK) {
+		p->ckpt_db = NULL;
+		return;
+	}
+	pthread_mutex_init(&p->ckpt_lock, NULL);
+	pthread_cond_init(&p->ckpt_cond, NULL);
+	if (pthread_create(&p->ckpt_thread, NULL, ckpt_main, p) != 0) {
+		pthread_mutex_destroy(&p->ckpt_lock);
+		pthread_cond_destroy(&p->ckpt_cond);
+		db_close(p->ckpt_db);
+		p->ckpt_db = NULL;
+		return;
+	}
+	p->ckpt_running = 1;
+	if (db_set_autocheckpoint(p->db, 0) != PRES_OK)
+		log_warnx("sip: automatic WAL checkpoints stay on the SIP thread");
+}
+
+static void
+ckpt_stop(struct psip *p)
+{
+	if (!p->ckpt_running)
+		return;
+	pthread_mutex_lock(&p->ckpt_lock);
+	p->ckpt_stop = 1;
+	pthread_cond_signal(&p->ckpt_cond);
+	pthread_mutex_unlock(&p->ckpt_lock);
+	pthread_join(p->ckpt_thread, NULL);
+	p->ckpt_running = 0;
+	db_checkpoint(p->ckpt_db);
+	db_close(p->ckpt_db);
+	p->ckpt_db = NULL;
+	pthread_mutex_destroy(&p->ckpt_lock);
+	pthread_cond_destroy(&p->ckpt_cond);
 }
 
 /* ---- mailbox ------------------------------------------------------------ */
@@ -394,6 +516,7 @@ engine_open(struct psip *p)
 	 * crash of the process, without an fsync per SIP transaction */
 	if (db_set_durable(p->db, 0) != PRES_OK)
 		log_warnx("sip: cannot relax database durability: every commit is synced");
+	ckpt_start(p);
 	if (psip_auth_init(p) != PRES_OK)
 		return PRES_EINVAL;
 	if (psip_rls_init(p) != PRES_OK)
@@ -434,6 +557,7 @@ engine_close(struct psip *p)
 	}
 	p->root = NULL;
 	psip_auth_fini(p);
+	ckpt_stop(p);
 	if (p->db)
 		db_close(p->db);
 	p->db = NULL;

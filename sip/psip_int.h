@@ -195,6 +195,7 @@ struct psip_sub {
 	uint8_t dirty;                /* another NOTIFY due when orq completes */
 	uint8_t dead;                 /* terminated: freed when orq completes (2: final NOTIFY out) */
 	uint8_t linked;               /* in the id hash and counted */
+	uint8_t held;                 /* 200 waits for a commit: NOTIFYs wait too */
 	char reason[16];              /* Subscription-State reason when terminated */
 	char winfo_event[16];         /* last watcherinfo event for this watcher */
 };
@@ -208,6 +209,17 @@ struct psip_pres {
 	struct psip_round *round;     /* cached documents and rules, or NULL */
 	int reloaded;                 /* startup: already re-notified */
 	struct psip_pres *hnext;
+};
+
+struct psip;
+/** Called once the batch holding a request's writes is committed:
+ *  @p rc is PRES_OK, or the commit failure (the batch was rolled back). */
+typedef void psip_after_fn(struct psip *p, void *arg, int rc);
+/** Work waiting for the commit of the write batch (psip_after_commit). */
+struct psip_after {
+	psip_after_fn *fn;
+	void *arg;
+	struct psip_after *next;
 };
 
 struct psip_docmsg {
@@ -280,6 +292,15 @@ struct psip {
 	struct psip_pres *round_ring[PSIP_ROUNDS_MAX]; /* cached rounds, FIFO */
 	size_t round_next, n_rounds;
 	int db_batch;                 /* a write transaction is open */
+	struct psip_after *after, **after_tail; /* run after the batch's commit (owned) */
+
+	/* WAL checkpoints in a thread of their own (psip_agent.c): the SIP
+	 * thread's connection never waits for a checkpoint's fsyncs */
+	pthread_t ckpt_thread;
+	pthread_mutex_t ckpt_lock;    /* guards ckpt_due, ckpt_stop */
+	pthread_cond_t ckpt_cond;
+	struct db *ckpt_db;           /* the checkpoint thread's connection */
+	int ckpt_due, ckpt_stop, ckpt_running;
 };
 
 /* psip_agent.c */
@@ -287,15 +308,24 @@ struct psip {
  *  (if none is open) that psip_db_flush() commits PSIP_COMMIT_MS later, so
  *  that one commit (and one WAL write of each page) covers every change of
  *  that window. Without a transaction the write commits by itself.
- *  Writes that a SIP request asked for (PUBLISH, SUBSCRIBE) are flushed
- *  before their 2xx, so an answered change survives a crash of the process
- *  (the engine's connection runs synchronous=NORMAL: soft state, no fsync
- *  per transaction; power loss may lose the last moments). What the window
- *  still groups: NOTIFY bookkeeping (CSeq, state) that nobody was promised. */
+ *  Writes that a SIP request asked for (PUBLISH, SUBSCRIBE) are answered
+ *  through psip_after_commit(): their 2xx waits for the commit of the
+ *  batch, so an answered change survives a crash of the process (the
+ *  engine's connection runs synchronous=NORMAL: soft state, no fsync per
+ *  transaction; power loss may lose the last moments), and one commit
+ *  covers every request of the window. */
 #define PSIP_COMMIT_MS 5
+/** At most one WAL checkpoint per this many ms (after commits only). */
+#define PSIP_CKPT_MS 500
 void psip_db_batch(struct psip *p);
-/** Commits the open write batch now (no-op without one). */
+/** Commits the open write batch now (no-op without one), then runs the
+ *  psip_after_commit() callbacks in the order they were queued. */
 void psip_db_flush(struct psip *p);
+/** Runs @p fn(p, @p arg, rc) after the commit of the open write batch, or
+ *  right away (rc PRES_OK) when no batch is open (the writes committed by
+ *  themselves). @p arg stays owned by the caller (usually freed by @p fn).
+ *  Out of memory: @p fn runs right away after a flush. */
+void psip_after_commit(struct psip *p, psip_after_fn *fn, void *arg);
 uint32_t psip_hash(const char *s);
 void psip_stat_add(struct psip *p, size_t offset, int64_t delta);
 #define PSIP_STAT(p, field, d) psip_stat_add((p), offsetof(struct psip_stats, field), (d))

@@ -149,6 +149,61 @@ reply(nta_incoming_t *irq, int status, const char *phrase)
 	return 0;
 }
 
+/* A PUBLISH whose change waits for the commit of its write batch. */
+struct pub_reply {
+	nta_incoming_t *irq;
+	int changed;                  /* the document changed: NOTIFY the watchers */
+	char etag[DB_ETAG_MAX];       /* "" for a removal */
+	char expires[16];
+	char presentity[DB_URI_MAX];
+};
+
+static void
+pub_answer(struct psip *p, const struct pub_reply *r, int rc)
+{
+	if (rc != PRES_OK) {
+		reply(r->irq, 500, "Storage failure");
+		return;
+	}
+	nta_incoming_treply(r->irq, SIP_200_OK,
+	    TAG_IF(r->etag[0], SIPTAG_ETAG_STR(r->etag)),
+	    SIPTAG_EXPIRES_STR(r->expires), TAG_END());
+	nta_incoming_destroy(r->irq);
+	PSIP_STAT(p, publishes_ok, 1);
+	if (r->changed)
+		psip_presentity_changed(p, r->presentity);
+}
+
+static void
+pub_committed(struct psip *p, void *arg, int rc)
+{
+	pub_answer(p, arg, rc);
+	free(arg);
+}
+
+/* Answers 200 once the change is committed (a 2xx only for a committed
+ * change); the watchers are told after the answer. */
+static int
+reply_committed(struct psip *p, nta_incoming_t *irq, const char *etag, unsigned expires,
+    const char *presentity, int changed)
+{
+	struct pub_reply tmp, *r = malloc(sizeof(*r));
+
+	if (r == NULL)
+		r = &tmp;	/* out of memory: commit and answer now */
+	r->irq = irq;
+	r->changed = changed;
+	pres_strlcpy(r->etag, etag ? etag : "", sizeof(r->etag));
+	snprintf(r->expires, sizeof(r->expires), "%u", expires);
+	pres_strlcpy(r->presentity, presentity, sizeof(r->presentity));
+	if (r == &tmp) {
+		psip_db_flush(p);
+		pub_answer(p, r, PRES_OK);
+	} else
+		psip_after_commit(p, pub_committed, r);
+	return 0;
+}
+
 /* May @p who publish for @p sub's identities? */
 static int
 may_publish(const struct psip_who *who, const struct db_subscriber *sub)
@@ -168,7 +223,7 @@ may_publish(const struct psip_who *who, const struct db_subscriber *sub)
 int
 psip_publish(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 {
-	char presentity[DB_URI_MAX], ruri[DB_URI_MAX * 2], expbuf[16], minbuf[16];
+	char presentity[DB_URI_MAX], ruri[DB_URI_MAX * 2], minbuf[16];
 	char etag[DB_ETAG_MAX], err[128];
 	const char *body = NULL;
 	size_t body_len = 0;
@@ -222,6 +277,9 @@ psip_publish(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 		nta_incoming_destroy(irq);
 		return 0;
 	}
+	/* the reads below then share the write batch's transaction (no
+	 * transaction, and no file locking, of their own) */
+	psip_db_batch(p);
 	memset(&subr, 0, sizeof(subr));
 	rc = db_subscriber_by_impu(p->db, presentity, &subr);
 	if (rc == PRES_ENOTFOUND)
@@ -262,12 +320,7 @@ psip_publish(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 		db_pub_clear(&old);
 		if (rc != PRES_OK)
 			return reply(irq, SIP_500_INTERNAL_SERVER_ERROR);
-		psip_db_flush(p);	/* a 2xx only for a committed change */
-		nta_incoming_treply(irq, SIP_200_OK, SIPTAG_EXPIRES_STR("0"), TAG_END());
-		nta_incoming_destroy(irq);
-		PSIP_STAT(p, publishes_ok, 1);
-		psip_presentity_changed(p, presentity);
-		return 0;
+		return reply_committed(p, irq, NULL, 0, presentity, 1);
 	}
 	if (psip_etag_new(etag, sizeof(etag)) != PRES_OK) {
 		db_pub_clear(&old);
@@ -298,13 +351,5 @@ psip_publish(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 		pub_forget(p, old.etag);
 	db_pub_clear(&old);
 	pub_arm(p, etag, presentity, np.expires);
-	snprintf(expbuf, sizeof(expbuf), "%u", expires);
-	psip_db_flush(p);	/* a 2xx only for a committed publication */
-	nta_incoming_treply(irq, SIP_200_OK, SIPTAG_ETAG_STR(etag),
-	    SIPTAG_EXPIRES_STR(expbuf), TAG_END());
-	nta_incoming_destroy(irq);
-	PSIP_STAT(p, publishes_ok, 1);
-	if (body)
-		psip_presentity_changed(p, presentity);
-	return 0;
+	return reply_committed(p, irq, etag, expires, presentity, body != NULL);
 }

@@ -491,7 +491,7 @@ sub_notify(struct psip_sub *s, struct psip_round *round)
 	unsigned left = s->expires > now ? (unsigned)(s->expires - now) : 0;
 	uint32_t cseq;
 
-	if (s->orq) {
+	if (s->orq || s->held) {
 		s->dirty = 1;
 		return;
 	}
@@ -818,10 +818,88 @@ reply_200(struct psip_sub *s, nta_incoming_t *irq, unsigned expires)
 	char expbuf[16];
 
 	snprintf(expbuf, sizeof(expbuf), "%u", expires);
-	psip_db_flush(s->p);	/* a 2xx only for a committed subscription */
 	nta_incoming_treply(irq, SIP_200_OK, SIPTAG_EXPIRES_STR(expbuf),
 	    SIPTAG_CONTACT_STR(s->dlg.contact ? s->dlg.contact : s->p->contact), TAG_END());
 	nta_incoming_destroy(irq);
+}
+
+static struct psip_sub *
+sub_by_id(struct psip *p, const char *id)
+{
+	return sub_find(p, id);
+}
+
+/* A SUBSCRIBE whose 200 waits for the commit of its change (a 2xx only for
+ * a committed subscription). Meanwhile the subscription is held: NOTIFYs
+ * for it wait (s->dirty) so that none goes out before the 200. */
+enum held_kind { HELD_NEW, HELD_REFRESH, HELD_END };
+struct held_reply {
+	nta_incoming_t *irq;
+	enum held_kind kind;
+	unsigned expires;
+	char id[DB_ID_MAX];           /* looked up again: it may end meanwhile */
+};
+
+static void
+held_committed(struct psip *p, void *arg, int rc)
+{
+	struct held_reply *h = arg;
+	struct psip_sub *s = sub_by_id(p, h->id);
+
+	if (s == NULL) {
+		/* ended meanwhile (a NOTIFY failed): the request itself was done */
+		if (rc == PRES_OK)
+			answer(h->irq, SIP_200_OK);
+		else
+			answer(h->irq, 500, "Storage failure");
+		free(h);
+		return;
+	}
+	s->held = 0;
+	if (rc != PRES_OK) {
+		answer(h->irq, 500, "Storage failure");
+		if (h->kind == HELD_NEW) {
+			s->dirty = 0;
+			sub_terminate(s, "noresource", 0);
+			free(h);
+			return;
+		}
+	} else
+		reply_200(s, h->irq, h->expires);
+	if (s->dirty || h->kind == HELD_NEW || h->kind == HELD_REFRESH) {
+		s->dirty = 0;
+		sub_notify(s, NULL);
+	}
+	if (h->kind == HELD_NEW && s->event == PSIP_EV_PRESENCE && s->state != PSIP_ST_TERMINATED)
+		winfo_changed(p, s);
+	free(h);
+}
+
+/* Holds @p s and queues its 200 until the batch with its change commits. */
+static void
+reply_200_committed(struct psip_sub *s, nta_incoming_t *irq, unsigned expires,
+    enum held_kind kind)
+{
+	struct held_reply *h = malloc(sizeof(*h));
+
+	if (h == NULL) {
+		s->held = 0;
+		psip_db_flush(s->p);
+		reply_200(s, irq, expires);
+		if (kind != HELD_END || s->dirty) {
+			s->dirty = 0;
+			sub_notify(s, NULL);
+		}
+		if (kind == HELD_NEW && s->event == PSIP_EV_PRESENCE)
+			winfo_changed(s->p, s);
+		return;
+	}
+	h->irq = irq;
+	h->kind = kind;
+	h->expires = expires;
+	pres_strlcpy(h->id, s->id, sizeof(h->id));
+	s->held = 1;
+	psip_after_commit(s->p, held_committed, h);
 }
 
 int
@@ -858,6 +936,7 @@ psip_subscribe(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 		return answer(irq, SIP_416_UNSUPPORTED_URI);
 	if (sip->sip_contact == NULL || sip->sip_contact->m_url->url_type == url_any)
 		return answer(irq, 400, "Missing Contact");
+	psip_db_batch(p);	/* the reads share the write batch's transaction */
 	memset(&owner, 0, sizeof(owner));
 	rc = db_subscriber_by_impu(p->db, presentity, &owner);
 	db_subscriber_wipe(&owner);
@@ -927,11 +1006,12 @@ psip_subscribe(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 	}
 	sub_link(p, s);
 	psip_ext_attach(s);
-	reply_200(s, irq, expires);
 	PSIP_STAT(p, subscribes_ok, 1);
 	if (log_level() >= LOG_LVL_DEBUG)
 		log_debug("sip: %s subscription %s of %s to %s: %s", psip_event_name(ev), s->id,
 		    who.anonymous ? "anonymous" : who.uri, presentity, psip_state_name(st));
+	if (expires == 0 || st == PSIP_ST_TERMINATED)
+		reply_200(s, irq, expires);	/* nothing stored */
 
 	if (expires == 0) {
 		/* fetch (RFC 6665 §4.4.3): one NOTIFY with the state, then gone */
@@ -954,9 +1034,8 @@ psip_subscribe(struct psip *p, nta_incoming_t *irq, const sip_t *sip)
 	}
 	sub_save(s);
 	sub_arm(s);
-	sub_notify(s, NULL);
-	if (ev == PSIP_EV_PRESENCE)
-		winfo_changed(p, s);
+	/* 200 after the commit, then the first NOTIFY and winfo */
+	reply_200_committed(s, irq, expires, HELD_NEW);
 	return 0;
 }
 
@@ -996,17 +1075,19 @@ on_dialog_request(struct psip_sub *s, nta_incoming_t *irq, const sip_t *sip)
 		}
 		su_home_deinit(home);
 	}
-	reply_200(s, irq, expires);
 	PSIP_STAT(p, subscribes_ok, 1);
 	if (expires == 0) {
+		/* removal committed, then 200, then the final NOTIFY */
+		s->held = 1;
 		sub_terminate(s, "timeout", 1);
+		reply_200_committed(s, irq, 0, HELD_END);
 		return 0;
 	}
 	s->expires = pres_now() + expires;
 	s->winfo_full = 1;
 	sub_save(s);
 	sub_arm(s);
-	sub_notify(s, NULL);
+	reply_200_committed(s, irq, expires, HELD_REFRESH);
 	return 0;
 }
 

@@ -3,7 +3,12 @@
 # presence modules with the same sipp scenarios, in the same run, on
 # loopback only, bounded in time (about 3 minutes; --quick: about 1).
 #
-#   bench/sip/run.sh [--quick] [--no-kamailio]
+#   bench/sip/run.sh [--quick] [--no-kamailio] [--only PHASE[,PHASE...]]
+#
+# --only: run only these phases (publish, subscribe, fanout, memory).
+# BENCH_PERF=DIR: record a perf profile of presenced during each of its
+# phases (DIR/<phase>.data, perf record -e cpu-clock -g; BENCH_PERF_CG=
+# "--call-graph dwarf" for call graphs through libc).
 #
 # Both servers run side by side; each phase loads one, then the other.
 # Scenarios (UDP; sipp closed loop, at most 200 calls in flight):
@@ -11,12 +16,12 @@
 #             50 presentities
 #  subscribe  per call SUBSCRIBE -> 200 + NOTIFY (with the document), then
 #             unsubscribe -> 200 + NOTIFY terminated (4 transactions)
-#  fanout     one presentity with 1,000 watchers; 5 presence changes, 1.5 s
-#             apart: NOTIFYs per second from the first to the last NOTIFY of
-#             a change (mean over the changes)
+#  fanout     one presentity with 1,000 watchers; after 3 warm-up changes,
+#             5 presence changes 1.5 s apart: NOTIFYs per second from the
+#             first to the last NOTIFY of a change (NOTIFYs / sum of spans)
 #  memory     RSS (presenced) or shared memory in use (Kamailio, kamcmd)
 #             sampled while subscriptions that stay arrive at 1,000/s (at
-#             most 200 in flight) up to 100,000 (130 s at most): bytes per
+#             most 200 in flight) up to 100,000 (180 s at most): bytes per
 #             held subscription
 # For each: throughput and server CPU time per transaction (the CPU figure
 # is steadier on a shared machine), then the ratios presenced / Kamailio.
@@ -25,9 +30,6 @@
 # for the baseline kamailio, kamailio-presence-modules and
 # kamailio-sqlite-modules (scripts/install-deps.sh --bench).
 # KAM_CHILDREN (default 2): Kamailio UDP worker processes.
-# PHASES (default "publish subscribe fanout memory"): the phases to run.
-# BENCH_PERF=FILE: perf record (cpu-clock, call graphs) of presenced during
-# its fan-out phase (BENCH_PERF_PHASE=memory: its memory phase) into FILE.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/../.." && pwd)
@@ -35,14 +37,17 @@ top_srcdir=$(cd "$here/../.." && pwd)
 export top_srcdir top_builddir
 U="python3 $here/bench_util.py"
 
-QUICK=0; KAM=1
-for a in "$@"; do
-  case $a in
+QUICK=0; KAM=1; ONLY=publish,subscribe,fanout,memory
+while [ $# -gt 0 ]; do
+  case $1 in
     --quick) QUICK=1 ;;
     --no-kamailio) KAM=0 ;;
-    *) echo "usage: $0 [--quick] [--no-kamailio]" >&2; exit 2 ;;
+    --only) ONLY=${2:?--only needs a list of phases}; shift ;;
+    *) echo "usage: $0 [--quick] [--no-kamailio] [--only PHASE[,PHASE...]]" >&2; exit 2 ;;
   esac
+  shift
 done
+want() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
 command -v sipp >/dev/null || { echo "sipp is not installed" >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "sqlite3 is not installed" >&2; exit 1; }
 [ -x "$top_builddir/presenced" ] || { echo "build presenced first (scripts/build.sh)" >&2; exit 1; }
@@ -58,10 +63,9 @@ SUB_CALLS=5000      # 20,000 transactions (10,000 SUBSCRIBE + 10,000 NOTIFY)
 FAN=1000            # watchers of the fan-out presentity
 ROUNDS=5            # presence changes of the fan-out presentity
 HOLD_MAX=100000     # held subscriptions for the memory figure
-HOLD_SECS=130       # ... or as many as fit in this time
+HOLD_SECS=180       # ... or as many as fit in this time
 : "${HOLD_RATE:=1000}"  # new subscriptions per second (HOLD_RATE in the environment)
 INFLIGHT=200        # sipp calls in flight
-: "${PHASES:=publish subscribe fanout memory}"
 if [ $QUICK = 1 ]; then PUB_CALLS=2000; SUB_CALLS=1000; ROUNDS=3; HOLD_MAX=20000; HOLD_SECS=40; HOLD_RATE=1000; fi
 
 # presenced on free loopback ports through the integration-test helpers
@@ -103,9 +107,16 @@ SERVERS="presenced"
 phase_calls() { # phase scenario calls transactions-per-call unit
   phase=$1 scen=$2 calls=$3 tpc=$4 unit=$5
   for name in $SERVERS; do
+    perfpid=""
+    if [ -n "${BENCH_PERF:-}" ] && [ "$name" = presenced ]; then
+      mkdir -p "$BENCH_PERF"
+      perf record -q -e cpu-clock -F 2000 ${BENCH_PERF_CG:--g} -p "$PID" -o "$BENCH_PERF/$phase.data" >/dev/null 2>&1 &
+      perfpid=$!; sleep 0.5
+    fi
     c0=$($U cpu $(srv_pids "$name"))
     read -r ok bad secs < <(run_sipp "$name-$phase" "$(srv_port "$name")" "$scen" "$calls")
     c1=$($U cpu $(srv_pids "$name"))
+    if [ -n "$perfpid" ]; then kill -INT "$perfpid"; wait "$perfpid" 2>/dev/null || true; fi
     R[$name.$phase]=$(python3 -c "print('%.0f' % ($tpc*$ok/$secs))")
     R[$name.$phase.cpu]=$(python3 -c "print('%.0f' % (1e6*($c1-$c0)/max($tpc*$ok,1)))")
     printf '   %-9s %-10s %6d calls ok, %4d failed, %6.2f s: %7s %s/s, server CPU %s us/transaction\n' \
@@ -113,18 +124,19 @@ phase_calls() { # phase scenario calls transactions-per-call unit
   done
 }
 
-# BENCH_PERF=FILE: perf record of presenced during BENCH_PERF_PHASE
+# BENCH_PERF=DIR: perf record of presenced during a phase (DIR/<phase>.data)
 perfpid=""
-perf_start() {
+perf_start() { # server phase
   perfpid=""
   if [ -n "${BENCH_PERF:-}" ] && [ "$1" = presenced ]; then
-    perf record -e cpu-clock -F 2000 -g -p "$PID" -o "$BENCH_PERF" >/dev/null 2>&1 &
+    mkdir -p "$BENCH_PERF"
+    perf record -q -e cpu-clock -F 2000 ${BENCH_PERF_CG:--g} -p "$PID" -o "$BENCH_PERF/$2.data" >/dev/null 2>&1 &
     perfpid=$!; sleep 0.5
   fi
   return 0
 }
 perf_stop() {
-  [ -z "$perfpid" ] || { kill -INT "$perfpid"; wait "$perfpid" || true; }
+  [ -z "$perfpid" ] || { kill -INT "$perfpid"; wait "$perfpid" 2>/dev/null || true; }
   perfpid=""
 }
 
@@ -145,7 +157,7 @@ phase_fanout() {
     # as many transactions live as during the measured changes
     (cd "$T" && timeout 60 sipp -sf "$T/fanwarm.xml" -i 127.0.0.1 -p "$FANPUB_PORT" -t u1 -m 1 \
        -nostdin "127.0.0.1:$port" >"$OUT/$name-fanwarm.sipp" 2>&1) || echo "   fan-out warm-up failed ($name)"
-    [ "${BENCH_PERF_PHASE:-fanout}" = fanout ] && perf_start "$name"
+    perf_start "$name" fanout
     d0=$($U udpdrops)
     c0=$($U cpu $(srv_pids "$name"))
     (cd "$T" && timeout 60 sipp -sf "$T/fanpub.xml" -i 127.0.0.1 -p "$FANPUB_PORT" -t u1 -m 1 \
@@ -191,7 +203,7 @@ phase_memory() {
        -stf "$OUT/$name-hold.stat" -fd 1 -recv_timeout 10000 -timeout "$HOLD_SECS" -trace_err \
        -error_file "$OUT/$name-hold.errors" "127.0.0.1:$port" >"$OUT/$name-hold.sipp" 2>&1) &
     hpid=$!
-    perfpid=""; [ "${BENCH_PERF_PHASE:-fanout}" = memory ] && perf_start "$name"
+    perf_start "$name" memory
     while kill -0 "$hpid" 2>/dev/null; do
       echo "$(python3 -c "print('%.1f' % ($(now) - $t0))") $($U count "$OUT/$name-hold.stat") $($U mem "$kind" $memarg)" \
         >>"$OUT/$name-mem.samples"
@@ -244,6 +256,9 @@ if [ $KAM = 1 ]; then
   KDB=$(mktemp -d /dev/shm/psip-bench-kam.XXXXXX)
   { echo "PRAGMA journal_mode = WAL;"; cat /usr/share/kamailio/db_sqlite/standard-create.sql \
       /usr/share/kamailio/db_sqlite/presence-create.sql; } | sqlite3 "$KDB/kam.db" >/dev/null
+  KLOCK=""; KUNLOCK=""; KLOADLOCK=""
+  if [ -n "${KAM_LOCK:-}" ]; then KLOCK='lock("pres");'; KUNLOCK='unlock("pres");'; KLOADLOCK='loadmodule "cfgutils.so"
+modparam("cfgutils", "lock_set_size", 4)'; fi
   cat >"$T/kam/kamailio.cfg" <<EOF
 #!KAMAILIO
 # minimal presence server: PUBLISH and SUBSCRIBE handled by the presence
@@ -267,14 +282,16 @@ loadmodule "presence.so"
 loadmodule "presence_xml.so"
 loadmodule "ctl.so"
 modparam("ctl", "binrpc", "unix:$T/kam/ctl.sock")
+$KLOADLOCK
 modparam("presence", "db_url", "sqlite://$KDB/kam.db")
 modparam("presence", "server_address", "sip:127.0.0.1:$KPORT")
 modparam("presence", "max_expires", 3600)
 modparam("presence_xml", "db_url", "sqlite://$KDB/kam.db")
 modparam("presence_xml", "force_active", 1)
+${KAM_EXTRA:-}
 request_route {
-	if (is_method("PUBLISH")) { handle_publish(); exit; }
-	if (is_method("SUBSCRIBE")) { handle_subscribe(); exit; }
+	if (is_method("PUBLISH")) { $KLOCK handle_publish(); $KUNLOCK exit; }
+	if (is_method("SUBSCRIBE")) { $KLOCK handle_subscribe(); $KUNLOCK exit; }
 	if (is_method("ACK")) { exit; }
 	sl_send_reply("405", "Method Not Allowed");
 }
@@ -300,7 +317,6 @@ for name in $SERVERS; do
   [ "$bad" = 0 ] && [ "$ok" = "$N_PRES" ] || echo "   seed ($name): $ok ok, $bad failed"
 done
 
-want() { case " $PHASES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 want publish && phase_calls publish publish.xml "$PUB_CALLS" 2 PUBLISH
 want subscribe && phase_calls subscribe subscribe.xml "$SUB_CALLS" 4 tx
 want fanout && phase_fanout
@@ -309,7 +325,7 @@ want memory && phase_memory
 if [ $KAM = 1 ]; then
   echo "== presenced / Kamailio (goal >= 2)"
   for k in publish subscribe fanout; do
-    want "$k" || continue
+    want $k || continue
     printf '   %-10s throughput %7s / %7s = %s    CPU per transaction: %s / %s us = %s less\n' "$k" \
       "${R[presenced.$k]}" "${R[kamailio.$k]}" "$($U ratio "${R[presenced.$k]}" "${R[kamailio.$k]}")" \
       "${R[presenced.$k.cpu]}" "${R[kamailio.$k.cpu]}" "$($U ratio "${R[kamailio.$k.cpu]}" "${R[presenced.$k.cpu]}")"

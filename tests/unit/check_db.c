@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -750,6 +751,60 @@ static int collect_sub(const struct db_sub *s, void *arg)
 	return 0;
 }
 
+static long long file_size(const char *sfx)
+{
+	char p[160];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s%s", dbpath, sfx);
+	return stat(p, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* A writer without automatic checkpoints, another connection checkpoints
+ * (the SIP engine's checkpoint thread); transaction statements are cached. */
+START_TEST(test_checkpoint_elsewhere)
+{
+	struct db *w = open_db(), *c = open_db();
+	struct db_pub p, g;
+	char etag[32], body[2048];
+	long long db0, wal;
+	int i;
+
+	ck_assert_int_eq(db_set_autocheckpoint(w, -1), PRES_EINVAL);
+	ck_assert_int_eq(db_set_autocheckpoint(w, 0), PRES_OK);
+	ck_assert_int_eq(db_set_durable(w, 0), PRES_OK);	/* fast test: no fsync per commit */
+	ck_assert_int_eq(db_checkpoint(c), PRES_OK);
+	db0 = file_size("");
+	memset(body, 'x', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	pres_clock_set(1000);
+	/* 1,500 commits of a 2 KB row each: more than SQLite's automatic
+	 * checkpoint threshold (1,000 pages), none done by the writer */
+	for (i = 0; i < 1500; i++) {
+		snprintf(etag, sizeof(etag), "e%d", i);
+		make_pub(&p, etag, "sip:alice@ims.example.com", body, 100, 5000);
+		ck_assert_int_eq(db_begin(w), PRES_OK);
+		ck_assert_int_eq(db_pub_put(w, &p), PRES_OK);
+		ck_assert_int_eq(db_commit(w), PRES_OK);
+	}
+	wal = file_size("-wal");
+	ck_assert_int_gt(wal, 1000LL * 4096);
+	ck_assert_int_eq(file_size(""), db0);	/* nothing copied back yet */
+	ck_assert_int_eq(db_checkpoint(c), PRES_OK);
+	ck_assert_int_gt(file_size(""), db0 + 1500LL * 2048);
+	/* the rows are in the database file: a fresh connection reads them
+	 * after the others are gone */
+	db_close(w);
+	db_close(c);
+	w = open_db();
+	ck_assert_int_eq(db_pub_get(w, "e1499", &g), PRES_OK);
+	ck_assert_uint_eq(g.body_len, sizeof(body) - 1);
+	db_pub_clear(&g);
+	db_close(w);
+	pres_clock_set(0);
+}
+END_TEST
+
 START_TEST(test_subscriptions)
 {
 	struct db *db = open_db();
@@ -977,6 +1032,7 @@ int main(void)
 	tcase_add_test(tc, test_doc_foreach);
 	tcase_add_test(tc, test_publications);
 	tcase_add_test(tc, test_subscriptions);
+	tcase_add_test(tc, test_checkpoint_elsewhere);
 	tcase_add_test(tc, test_aka_challenge_take_once);
 	tcase_add_test(tc, test_gba_sessions);
 	tcase_add_test(tc, test_durability_sigkill);
