@@ -6,7 +6,8 @@ AM_TESTS_ENVIRONMENT = top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_b
 INTEGRATION_TESTS = tests/integration/t_config.sh tests/integration/t_lifecycle.sh \
 	tests/integration/t_tls.sh tests/integration/t_ap.sh \
 	tests/integration/t_xcap.sh tests/integration/t_ut.sh \
-	tests/integration/t_sip.sh tests/integration/t_rls.sh
+	tests/integration/t_sip.sh tests/integration/t_rls.sh \
+	tests/integration/t_sip_commit.sh
 EXTRA_DIST += tests/integration/t_sip_ua.pl tests/integration/rls.pl
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
