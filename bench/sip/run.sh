@@ -29,7 +29,7 @@
 # Needs a built presenced (build/ or $top_builddir), sipp, python3, sqlite3;
 # for the baseline kamailio, kamailio-presence-modules and
 # kamailio-sqlite-modules (scripts/install-deps.sh --bench).
-# KAM_CHILDREN (default 2): Kamailio UDP worker processes. KAM_LOCK=0: no
+# KAM_CHILDREN (default 4): Kamailio UDP worker processes. KAM_LOCK=0: no
 # cfgutils lock around Kamailio's presence functions (its SQLite writes then
 # fail under concurrency). KAM_EXTRA: more lines for kamailio.cfg.
 # PHASES (default "publish subscribe fanout memory"): the phases to run
@@ -255,7 +255,7 @@ if [ $KAM = 1 ]; then
   # - its SQLite database on tmpfs: db_sqlite cannot relax fsync
   #   (synchronous FULL), this spares it every fsync; WAL journal;
   # - db_sqlite sets no busy timeout: two processes writing at once make one
-  #   fail at once ("database is locked", a 500 to the UA; 45% of PUBLISHes
+  #   fail at once ("database is locked", an error to the UA; 45% of PUBLISHes
   #   with 2 workers). SQLite has one writer at a time anyway, so the
   #   presence functions run under a cfgutils lock: the workers still
   #   receive, parse and answer in parallel, and nothing fails (KAM_LOCK=0:
@@ -283,7 +283,7 @@ modparam("cfgutils", "lock_set_size", 4)'
 # SQLite (subs_db_mode 1: subscriptions cached in memory, written back by timer)
 debug=0
 log_stderror=yes
-children=${KAM_CHILDREN:-2}
+children=${KAM_CHILDREN:-4}
 # the same room for bursts as presenced (4 MiB receive buffer)
 maxbuffer=4194304
 listen=udp:127.0.0.1:$KPORT
@@ -326,7 +326,7 @@ EOF
 fi
 
 echo "presenced $(git -C "$top_srcdir" describe --always --dirty 2>/dev/null || echo '?') vs" \
-  "$([ $KAM = 1 ] && echo "Kamailio $(kamailio -v 2>/dev/null | head -1 | awk '{print $3}') (children=${KAM_CHILDREN:-2}, lock=${KAM_LOCK:-1})" || echo "no baseline");" \
+  "$([ $KAM = 1 ] && echo "Kamailio $(kamailio -v 2>/dev/null | head -1 | awk '{print $3}') (children=${KAM_CHILDREN:-4}, lock=${KAM_LOCK:-1})" || echo "no baseline");" \
   "$(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) at start"
 # one long-lived publication per presentity: NOTIFYs carry a document on both
 for name in $SERVERS; do
