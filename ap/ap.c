@@ -2,9 +2,10 @@
  * ap.c - Authentication Proxy forwarding over libcurl (see ap.h).
  *
  * One easy handle per (thread, AS): libcurl keeps the upstream connection
- * of a handle alive between requests (curl_easy_reset keeps the connection
- * cache), so a worker thread talks to each AS over its own connection and
- * two parallel requests never share one.
+ * of a handle alive between requests, so a worker thread talks to each AS
+ * over its own connection and two parallel requests never share one. The
+ * handle is configured once (TLS verification, client certificate, limits,
+ * callbacks); a request sets only what differs: URL, headers, method, body.
  */
 #include "ap.h"
 #include "pres.h"
@@ -427,6 +428,40 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* The options of a handle that are the same for every request to @p as. */
+static int handle_setup(struct ap *ap, const struct ap_as *as, CURL *c)
+{
+	CURLcode e = CURLE_OK;
+#define SET(opt, val) do { if (e == CURLE_OK) e = curl_easy_setopt(c, opt, val); } while (0)
+	SET(CURLOPT_PATH_AS_IS, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, as->https ? "https" : "http");
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_PROXY, "");   /* never via an http_proxy from the environment */
+	SET(CURLOPT_CONNECTTIMEOUT_MS, ap->connect_timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, ap->timeout_ms);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	if (as->resolve)
+		SET(CURLOPT_RESOLVE, as->resolve);
+	if (ap->interface)
+		SET(CURLOPT_INTERFACE, ap->interface);
+	if (as->https) {
+		SET(CURLOPT_SSL_VERIFYPEER, 1L);
+		SET(CURLOPT_SSL_VERIFYHOST, 2L);
+		SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+		if (as->ca_file)
+			SET(CURLOPT_CAINFO, as->ca_file);
+		if (ap->client_cert) {
+			SET(CURLOPT_SSLCERT, ap->client_cert);
+			SET(CURLOPT_SSLKEY, ap->client_key);
+		}
+	}
+#undef SET
+	return e == CURLE_OK ? 0 : -1;
+}
+
 static CURL *thread_handle(struct ap *ap, int idx)
 {
 	struct ap_thread *t = pthread_getspecific(ap->key);
@@ -440,10 +475,16 @@ static CURL *thread_handle(struct ap *ap, int idx)
 			return NULL;
 		}
 	}
-	if (!t->h[idx])
-		t->h[idx] = curl_easy_init();
-	else
-		curl_easy_reset(t->h[idx]);   /* keeps the live connection */
+	if (!t->h[idx]) {
+		CURL *c = curl_easy_init();
+		if (!c)
+			return NULL;
+		if (handle_setup(ap, &ap->as[idx], c)) {
+			curl_easy_cleanup(c);
+			return NULL;
+		}
+		t->h[idx] = c;
+	}
 	return t->h[idx];
 }
 
@@ -541,37 +582,18 @@ int ap_forward(struct ap *ap, int idx, const struct ap_request *rq, struct ap_re
 
 	x.out = out;
 	x.max = ap->max_response;
+	/* what differs between requests; every method option is set each time
+	 * so that nothing of the previous request carries over */
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, as->https ? "https" : "http");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_PROXY, "");   /* never via an http_proxy from the environment */
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ap->connect_timeout_ms);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ap->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
-	if (as->resolve)
-		curl_easy_setopt(c, CURLOPT_RESOLVE, as->resolve);
-	if (ap->interface)
-		curl_easy_setopt(c, CURLOPT_INTERFACE, ap->interface);
-	if (as->https) {
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-		curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-		if (as->ca_file)
-			curl_easy_setopt(c, CURLOPT_CAINFO, as->ca_file);
-		if (ap->client_cert) {
-			curl_easy_setopt(c, CURLOPT_SSLCERT, ap->client_cert);
-			curl_easy_setopt(c, CURLOPT_SSLKEY, ap->client_key);
-		}
-	}
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, (char *)NULL);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);          /* GET, NOBODY and UPLOAD off */
 	if (strcmp(rq->method, "GET") == 0) {
-		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+		/* as set */
 	} else if (strcmp(rq->method, "HEAD") == 0) {
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	} else {
@@ -599,6 +621,11 @@ int ap_forward(struct ap *ap, int idx, const struct ap_request *rq, struct ap_re
 	} else {
 		rc = upstream_error(out, 502, "upstream failure", curl_easy_strerror(cc));
 	}
+	/* no pointer into this call's buffers stays in the kept handle */
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, (char *)NULL);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)NULL);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, (void *)NULL);
 	if (rc != PRES_OK) {
 		/* nothing of a failed exchange goes to the UE */
 		headers_clear(out);

@@ -1287,6 +1287,74 @@ START_TEST(test_ratelimit_threads)
 }
 END_TEST
 
+/* ---- auth_not_before cache (forced re-authentication) ---------------- */
+
+START_TEST(test_nbc_lifetime)
+{
+	struct auth_nbc *c = auth_nbc_new(4, 1000);
+	int64_t nb = -1;
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(auth_nbc_get(c, "alice@ims.example.com", 5000, &nb), 0);
+	auth_nbc_put(c, "alice@ims.example.com", 1700000000, 5000);
+	ck_assert_int_eq(auth_nbc_get(c, "alice@ims.example.com", 5000, &nb), 1);
+	ck_assert_int_eq(nb, 1700000000);
+	ck_assert_int_eq(auth_nbc_get(c, "alice@ims.example.com", 5999, &nb), 1);
+	ck_assert_int_eq(auth_nbc_get(c, "bob@ims.example.com", 5500, &nb), 0);
+	/* at the lifetime: read the database again (a reauth order given in
+	 * another process is seen after at most the lifetime) */
+	ck_assert_int_eq(auth_nbc_get(c, "alice@ims.example.com", 6000, &nb), 0);
+	ck_assert_int_eq(auth_nbc_get(c, "alice@ims.example.com", 5100, &nb), 0);  /* dropped */
+	/* a new value replaces the old one */
+	auth_nbc_put(c, "alice@ims.example.com", 0, 7000);
+	auth_nbc_put(c, "alice@ims.example.com", 1700000100, 7001);
+	ck_assert_int_eq(auth_nbc_get(c, "alice@ims.example.com", 7002, &nb), 1);
+	ck_assert_int_eq(nb, 1700000100);
+	/* a clock that went back never extends an entry */
+	ck_assert_int_eq(auth_nbc_get(c, "alice@ims.example.com", 6000, &nb), 0);
+	/* forget */
+	auth_nbc_put(c, "alice@ims.example.com", 5, 8000);
+	auth_nbc_forget(c, "alice@ims.example.com");
+	ck_assert_int_eq(auth_nbc_get(c, "alice@ims.example.com", 8000, &nb), 0);
+	auth_nbc_free(c);
+	ck_assert_ptr_null(auth_nbc_new(0, 1000));
+	ck_assert_ptr_null(auth_nbc_new(4, 0));
+	auth_nbc_free(NULL);
+}
+END_TEST
+
+START_TEST(test_nbc_bounded)
+{
+	struct auth_nbc *c = auth_nbc_new(3, 1000);
+	int64_t nb;
+	char impi[64];
+	ck_assert_ptr_nonnull(c);
+	for (int i = 0; i < 10; i++) {
+		snprintf(impi, sizeof(impi), "u%d@ims.example.com", i);
+		auth_nbc_put(c, impi, i, 100 + i);
+	}
+	/* three slots: the three newest stay, the oldest went */
+	int found = 0;
+	for (int i = 0; i < 10; i++) {
+		snprintf(impi, sizeof(impi), "u%d@ims.example.com", i);
+		if (auth_nbc_get(c, impi, 200, &nb)) {
+			ck_assert_int_ge(i, 7);
+			ck_assert_int_eq(nb, i);
+			found++;
+		}
+	}
+	ck_assert_int_eq(found, 3);
+	/* names that do not fit are not stored (and never match a prefix) */
+	char big[AUTH_NAME_MAX + 10];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	auth_nbc_put(c, big, 1, 300);
+	ck_assert_int_eq(auth_nbc_get(c, big, 300, &nb), 0);
+	auth_nbc_put(c, "", 1, 300);
+	ck_assert_int_eq(auth_nbc_get(c, "", 300, &nb), 0);
+	auth_nbc_free(c);
+}
+END_TEST
+
 static Suite *auth_suite(void)
 {
 	Suite *s = suite_create("auth");
@@ -1340,6 +1408,11 @@ static Suite *auth_suite(void)
 	tcase_add_test(tc, test_ratelimit_basic);
 	tcase_add_test(tc, test_ratelimit_bounded);
 	tcase_add_test(tc, test_ratelimit_threads);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("nbcache");
+	tcase_add_test(tc, test_nbc_lifetime);
+	tcase_add_test(tc, test_nbc_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }
