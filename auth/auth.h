@@ -426,7 +426,7 @@ int auth_rl_fail(struct auth_rl *rl, const char *src, int64_t now);
 /** Records a success: forgets @p src's failures (not an active block). */
 void auth_rl_success(struct auth_rl *rl, const char *src, int64_t now);
 
-/* ---- forced re-authentication times, cached --------------------------- */
+/* ---- per-thread caches: forced re-authentication times, asserted IDs --- */
 
 /**
  * A cache of subscribers' auth_not_before (the time of the last forced
@@ -449,6 +449,25 @@ int auth_nbc_get(struct auth_nbc *c, const char *impi, int64_t now_ms, int64_t *
 void auth_nbc_put(struct auth_nbc *c, const char *impi, int64_t not_before, int64_t now_ms);
 /** Drops @p impi's entry (e.g. when this process learns of a change). */
 void auth_nbc_forget(struct auth_nbc *c, const char *impi);
+
+/**
+ * The same kind of cache for the identities behind asserted IMPUs (an AS
+ * behind an Authentication Proxy checks that X-3GPP-Asserted-Identity is a
+ * provisioned IMPU and acts with that subscriber's IMPUs): key = the
+ * asserted IMPU, value = the identity built from the subscriber row. Only
+ * found identities are stored; a removed subscriber is refused after at
+ * most @p ttl_ms. One cache per thread.
+ */
+struct auth_idc;
+
+/** @p slots entries (1..256), lifetime @p ttl_ms (> 0); NULL on error. */
+struct auth_idc *auth_idc_new(size_t slots, int64_t ttl_ms);
+void auth_idc_free(struct auth_idc *c);
+/** 1 and a copy in *out if @p key was stored less than the lifetime before
+ *  @p now_ms; else 0. */
+int auth_idc_get(struct auth_idc *c, const char *key, int64_t now_ms, struct auth_identity *out);
+/** Stores a copy of @p id under @p key, read at @p now_ms. */
+void auth_idc_put(struct auth_idc *c, const char *key, const struct auth_identity *id, int64_t now_ms);
 
 /* ---- GBA (see gba.h) ---- */
 #ifdef PRES_HAVE_GBA_H

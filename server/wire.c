@@ -29,11 +29,13 @@
 
 #include <openssl/crypto.h>
 
-/* How long a worker thread believes a subscriber's auth_not_before without
- * reading it again: a forced re-authentication (presencectl subscriber
- * reauth, another process) takes effect within this time. */
+/* How long a worker thread believes a subscriber's auth_not_before, or the
+ * subscriber behind an AP-asserted IMPU, without reading it again: a forced
+ * re-authentication or a removal (presencectl, another process) takes
+ * effect within this time. */
 #define UT_REAUTH_CACHE_MS 1000
 #define UT_REAUTH_CACHE_SLOTS 64
+#define UT_ASSERTED_CACHE_SLOTS 8
 
 #ifndef PRES_DATADIR
 #define PRES_DATADIR "/usr/local/share/presenced"
@@ -83,6 +85,7 @@ struct ut_site {
 struct wire_thread {
 	struct db *db;            /* its database connection */
 	struct auth_nbc *nbc;     /* its auth_not_before cache (NULL: none) */
+	struct auth_idc *idc;     /* identities of asserted IMPUs (NULL: none) */
 };
 
 static void db_key_free(void *p)
@@ -92,6 +95,7 @@ static void db_key_free(void *p)
 		return;
 	db_close(t->db);
 	auth_nbc_free(t->nbc);
+	auth_idc_free(t->idc);
 	free(t);
 }
 
@@ -110,6 +114,7 @@ static struct wire_thread *thread_state(struct wire *w)
 		return NULL;
 	}
 	t->nbc = auth_nbc_new(UT_REAUTH_CACHE_SLOTS, UT_REAUTH_CACHE_MS);
+	t->idc = auth_idc_new(UT_ASSERTED_CACHE_SLOTS, UT_REAUTH_CACHE_MS);
 	if (pthread_setspecific(w->db_key, t)) {
 		db_key_free(t);
 		return NULL;
@@ -327,7 +332,10 @@ static int ut_authenticate(struct wire *w, const struct ut_site *site, struct wi
 		}
 		auth_identity_init(id);
 		memset(&s, 0, sizeof(s));
-		if (cfg->auth.check_asserted_identity) {
+		int64_t now_ms = mono_ms();
+		if (cfg->auth.check_asserted_identity && auth_idc_get(th->idc, impu, now_ms, id)) {
+			/* provisioned, read less than UT_REAUTH_CACHE_MS ago */
+		} else if (cfg->auth.check_asserted_identity) {
 			if (db_subscriber_by_impu(db, impu, &s) != PRES_OK) {
 				db_subscriber_wipe(&s);
 				text_resp(rs, 403, "asserted identity is not provisioned\n");
@@ -340,6 +348,7 @@ static int ut_authenticate(struct wire *w, const struct ut_site *site, struct wi
 				auth_identity_add_impu(id, s.impus[i]);
 			pres_strlcpy(id->impi, s.impi, sizeof(id->impi));
 			db_subscriber_wipe(&s);
+			auth_idc_put(th->idc, impu, id, now_ms);
 		} else {
 			auth_identity_add_impu(id, impu);
 		}

@@ -250,6 +250,15 @@ code=$(ac --digest -u "$K1" -o /dev/null -w '%{http_code}' "$URL1")
 expect_eq "the old key stays refused (also once the per-thread cache entry was read again)" "401" "$code"
 check "alice bootstraps again and reads her document through the AP" alice --method GET --url "$URL1"
 
+# ---- the AS forgets a removed subscriber's asserted IMPU -------------------
+# (the AS keeps the subscriber behind an asserted IMPU for at most 1 s)
+check "asserted alice is served by the AS" alice --method GET --url "$URL1"
+"$PRESENCECTL" --db "$T/presenced.db" subscriber remove --impi alice@ims.example.com > "$T/o" 2>&1
+sleep 1.2
+alice --method GET --url "$URL1" > /dev/null 2> "$T/ue.err" || true
+expect_match "alice removed from the AS: the asserted IMPU is refused (403)" "HTTP 403" "$T/ue.err"
+expect_match "... logged by the AS" "asserted identity sip:alice@ims.example.com is not a provisioned IMPU: 403" "$AS_LOG"
+
 # ---- clean stop (sanitizer builds report leaks and errors at exit) -------
 kill -TERM "$AP_PID"; wait "$AP_PID" 2>/dev/null && r=0 || r=$?; AP_PID=""
 expect_eq "the AP stops cleanly on SIGTERM" "0" "$r"

@@ -1355,6 +1355,38 @@ START_TEST(test_nbc_bounded)
 }
 END_TEST
 
+START_TEST(test_idc)
+{
+	struct auth_idc *c = auth_idc_new(2, 1000);
+	struct auth_identity id, got;
+	ck_assert_ptr_nonnull(c);
+	auth_identity_init(&id);
+	ck_assert_int_eq(auth_identity_add_impu(&id, "tel:+15550001"), PRES_OK);
+	ck_assert_int_eq(auth_identity_add_impu(&id, "sip:alice@ims.example.com"), PRES_OK);
+	pres_strlcpy(id.impi, "alice@ims.example.com", sizeof(id.impi));
+	ck_assert_int_eq(auth_idc_get(c, "tel:+15550001", 100, &got), 0);
+	auth_idc_put(c, "tel:+15550001", &id, 100);
+	memset(&got, 0, sizeof(got));
+	ck_assert_int_eq(auth_idc_get(c, "tel:+15550001", 1099, &got), 1);
+	ck_assert_str_eq(got.impi, "alice@ims.example.com");
+	ck_assert_uint_eq(got.n_impus, 2);
+	ck_assert_str_eq(got.impus[0], "tel:+15550001");   /* the asserted IMPU first */
+	ck_assert_int_eq(auth_idc_get(c, "sip:alice@ims.example.com", 500, &got), 0);
+	ck_assert_int_eq(auth_idc_get(c, "tel:+15550001", 1100, &got), 0);  /* lifetime over */
+	ck_assert_int_eq(auth_idc_get(c, "tel:+15550001", 200, &got), 0);   /* and dropped */
+	/* two slots: a third key evicts the oldest */
+	auth_idc_put(c, "a", &id, 10);
+	auth_idc_put(c, "b", &id, 20);
+	auth_idc_put(c, "c", &id, 30);
+	ck_assert_int_eq(auth_idc_get(c, "a", 40, &got), 0);
+	ck_assert_int_eq(auth_idc_get(c, "b", 40, &got), 1);
+	ck_assert_int_eq(auth_idc_get(c, "c", 40, &got), 1);
+	auth_idc_free(c);
+	ck_assert_ptr_null(auth_idc_new(0, 1));
+	auth_idc_free(NULL);
+}
+END_TEST
+
 static Suite *auth_suite(void)
 {
 	Suite *s = suite_create("auth");
@@ -1413,6 +1445,7 @@ static Suite *auth_suite(void)
 	tc = tcase_create("nbcache");
 	tcase_add_test(tc, test_nbc_lifetime);
 	tcase_add_test(tc, test_nbc_bounded);
+	tcase_add_test(tc, test_idc);
 	suite_add_tcase(s, tc);
 	return s;
 }
