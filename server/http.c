@@ -783,9 +783,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 			rs.status = 500;
 	}
 	/* header and body in one segment (see push_vec): a small complete
-	 * response with a body, on a connection whose writer is ours */
+	 * response whose body is sent (not to HEAD, not with 1xx/204/304), on
+	 * a connection whose writer is ours */
 	struct conn_ctx *wc = NULL;
-	if (rq.tls && rs.body_len > 0 && rs.body_len <= HTTP_ONE_SEGMENT) {
+	if (rq.tls && rs.body_len > 0 && rs.body_len <= HTTP_ONE_SEGMENT && strcmp(method, "HEAD") != 0 &&
+	    rs.status >= 200 && rs.status != 204 && rs.status != 304) {
 		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 		wc = ci && ci->tls_session ? gnutls_session_get_ptr((gnutls_session_t)ci->tls_session) : NULL;
 	}

@@ -211,6 +211,10 @@ done
 for p in $pids; do wait "$p" || true; done
 expect_eq "6 parallel requests to two AS through the AP: all 200" "200 200 200 200 200 200" "$(cat "$T"/par1.* "$T"/par2.* | tr '\n' ' ' | sed 's/ $//')"
 
+# ---- HEAD (no body follows the header: nothing may wait for one) -----------
+r=$(ac --digest -u "$K1" -I --max-time 5 -o /dev/null -w '%{http_code}' "$URL1" || true)
+expect_eq "HEAD through the AP: 200, at once" "200" "$r"
+
 # ---- the AS itself: assertions only from the AP, with its client certificate
 xc() { curl -sS --cacert "$T/tls/ca.crt" --resolve "$H1:$AS_PORT:127.0.0.1" -o /dev/null -w '%{http_code}' \
   -H 'X-3GPP-Asserted-Identity: "sip:alice@ims.example.com"' "$@" "https://$H1:$AS_PORT/xcap-root/$DOC"; }
