@@ -20,13 +20,29 @@
 # Also printed: CPU time per request of each presenced process (from
 # /proc/PID/stat) and of the client processes, which does not depend on what
 # else the machine runs.
+# --pin: the deployment topology (the AP on a host of its own) on this
+# machine: the AS and the clients are bound to CPU 0 on both paths, the AP to
+# CPU 1. Direct and via-AP then give the AS and the UEs the same resources,
+# and the ratio shows what the extra hop costs them; without --pin all three
+# share both cores and the ratio is bounded by their summed CPU per request.
 # Needs a build in build/ (./scripts/build.sh build). KEEP=1 keeps the temp dir.
 set -eu
 cd "$(dirname "$0")/../.."
 top_srcdir=$(pwd)
 B=${BUILD:-$top_srcdir/build}
-KIND=both
-if [ "${1:-}" = --client ]; then KIND=${2:?--client ue|curl|both}; shift 2; fi
+KIND=both; PIN=0
+while :; do
+  case ${1:-} in
+    --client) KIND=${2:?--client ue|curl|both}; shift 2 ;;
+    --pin) PIN=1; shift ;;
+    *) break ;;
+  esac
+done
+ON_AS=""; ON_AP=""
+if [ $PIN = 1 ]; then
+  [ "$(nproc)" -ge 2 ] || { echo "--pin needs 2 CPUs" >&2; exit 2; }
+  ON_AS="taskset -c 0"; ON_AP="taskset -c 1"
+fi
 case $KIND in ue|curl|both) ;; *) echo "--client ue|curl|both" >&2; exit 2;; esac
 CLIENTS=${1:-4}; REQS_ARG=${2:-}; ROUNDS=${3:-3}
 T=$(mktemp -d /tmp/presenced-bench-ap.XXXXXX)
@@ -68,7 +84,8 @@ CONF
 for d in as ap; do
   "$B/presencectl" --db "$T/$d/db" subscriber add --impi alice@ims.example.com \
     --impu sip:alice@ims.example.com --k $K --opc $OPC >/dev/null
-  "$B/presenced" -f -c "$T/$d/conf" > "$T/$d/log" 2>&1 &
+  if [ $d = as ]; then on=$ON_AS; else on=$ON_AP; fi
+  $on "$B/presenced" -f -c "$T/$d/conf" > "$T/$d/log" 2>&1 &
   PIDS="$PIDS $!"
   [ $d = as ] && AS_PID=$! || AP_PID=$!
 done
@@ -116,10 +133,10 @@ round() { # $1 = port, $2 = keys
   i=0
   while [ $i -lt "$CLIENTS" ]; do
     if [ "$CL" = curl ]; then
-      curl -s --cacert "$T/tls/ca.crt" --resolve "$H:$1:127.0.0.1" --digest -u "$2" -A "bench 3gpp-gba" \
+      $ON_AS curl -s --cacert "$T/tls/ca.crt" --resolve "$H:$1:127.0.0.1" --digest -u "$2" -A "bench 3gpp-gba" \
         -w '%{http_code}\n' -K "$T/cfg.$i" > "$T/codes.$i" &
     else
-      "$T/getloop" "https://$H:$1/$DOC" "$u" "$pw" 120 "$T/tls/ca.crt" "$H:$1:127.0.0.1" "bench 3gpp-gba" \
+      $ON_AS "$T/getloop" "https://$H:$1/$DOC" "$u" "$pw" 120 "$T/tls/ca.crt" "$H:$1:127.0.0.1" "bench 3gpp-gba" \
         "$REQS" > "$T/codes.$i" &
     fi
     pids="$pids $!"; i=$((i+1))
@@ -142,6 +159,7 @@ run() { # $1 = ue or curl: warm-up, ROUNDS rounds, best of each path, ratio
   if [ -n "$REQS_ARG" ]; then REQS=$REQS_ARG; elif [ "$CL" = curl ]; then REQS=300; else REQS=1000; fi
   if [ "$CL" = curl ]; then what="curl tool: 401 + authenticated retry per GET"
   else what="UE-like client: nonce reused with nc++, one round trip per GET"; fi
+  [ $PIN = 1 ] && echo "bench/ap --pin: AS and clients on CPU 0, AP on CPU 1 (the AP on its own host)"
   echo "bench/ap [$CL] $CLIENTS clients x $REQS authenticated GETs per round, $ROUNDS rounds each ($what; loopback, TLS both hops)"
   round "$AS_PORT" "$KD" >/dev/null; round "$AP_PORT" "$KA" >/dev/null    # warm-up
   best_d=0; best_a=0; n=1
