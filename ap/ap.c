@@ -1,16 +1,23 @@
 /*
  * ap.c - Authentication Proxy forwarding over libcurl (see ap.h).
  *
- * One easy handle per (thread, AS): libcurl keeps the upstream connection
- * of a handle alive between requests (curl_easy_reset keeps the connection
- * cache), so a worker thread talks to each AS over its own connection and
- * two parallel requests never share one.
+ * One easy handle per (thread, AS) on one multi handle per thread: libcurl
+ * keeps the upstream connections alive between requests in the thread's
+ * connection cache, so a worker thread talks to each AS over its own
+ * connection and two parallel requests never share one. The handle is
+ * configured once (TLS verification, client certificate, limits,
+ * callbacks); a request sets only what differs: URL, headers, method, body.
+ * The thread runs the transfer with its own poll() and tells libcurl which
+ * socket is ready (multi_socket API): fewer system calls than
+ * curl_easy_perform(), which checks every socket itself.
  */
 #include "ap.h"
 #include "pres.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -18,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 
 struct ap_as {
 	char *name;
@@ -40,19 +49,151 @@ struct ap {
 	int key_ok;
 };
 
-/* The calling thread's handles, one per AS. */
+#define AP_MAX_SOCKS 4
+#define AP_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/* The calling thread's handles, one per AS, and the multi handle that runs
+ * them: one transfer at a time, driven by our own poll() (multi_socket
+ * API), so that libcurl is told which socket is readable instead of
+ * checking each one itself. */
 struct ap_thread {
 	size_t n;
 	CURL *h[AP_MAX_AS];
+	CURLM *m;
+	struct { curl_socket_t fd; int what; } sock[AP_MAX_SOCKS];  /* libcurl's wishes */
+	int64_t deadline_ms;     /* libcurl's timer, absolute; -1: none */
 };
 
 static void thread_free(void *p)
 {
 	struct ap_thread *t = p;
 	for (size_t i = 0; t && i < t->n; i++)
-		if (t->h[i])
+		if (t->h[i]) {
+			if (t->m)
+				curl_multi_remove_handle(t->m, t->h[i]);
 			curl_easy_cleanup(t->h[i]);
+		}
+	if (t && t->m)
+		curl_multi_cleanup(t->m);
 	free(t);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+	struct ap_thread *t = arg;
+	(void)e;
+	(void)sockp;
+	size_t free_slot = AP_MAX_SOCKS;
+	for (size_t i = 0; i < AP_MAX_SOCKS; i++) {
+		if (t->sock[i].fd == fd) {
+			if (what == CURL_POLL_REMOVE)
+				t->sock[i].fd = CURL_SOCKET_BAD;
+			else
+				t->sock[i].what = what;
+			return 0;
+		}
+		if (t->sock[i].fd == CURL_SOCKET_BAD && free_slot == AP_MAX_SOCKS)
+			free_slot = i;
+	}
+	if (what == CURL_POLL_REMOVE)
+		return 0;
+	if (free_slot == AP_MAX_SOCKS)
+		return -1;           /* more sockets than one transfer uses: fail it */
+	t->sock[free_slot].fd = fd;
+	t->sock[free_slot].what = what;
+	return 0;
+}
+
+static int on_timer(CURLM *m, long timeout_ms, void *arg)
+{
+	struct ap_thread *t = arg;
+	(void)m;
+	t->deadline_ms = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	return 0;
+}
+
+/* Runs the transfer of @p c to completion on the thread's multi handle
+ * (the caller removes @p c from it afterwards).
+ * libcurl enforces CURLOPT_TIMEOUT_MS / CONNECTTIMEOUT_MS through its
+ * timer; @p limit_ms is a last resort bound on the loop itself. */
+static CURLcode run_transfer(struct ap_thread *t, CURL *c, int64_t limit_ms)
+{
+	CURLcode result = CURLE_OK;
+	int running = 0, done = 0;
+	int64_t give_up = mono_ms() + limit_ms;
+
+	if (curl_multi_add_handle(t->m, c) != CURLM_OK)
+		return CURLE_OUT_OF_MEMORY;
+	if (curl_multi_socket_action(t->m, CURL_SOCKET_TIMEOUT, 0, &running) != CURLM_OK)
+		running = 0;
+	while (running) {
+		struct pollfd pf[AP_MAX_SOCKS];
+		nfds_t n = 0;
+		int64_t now = mono_ms();
+		if (now >= give_up) {
+			result = CURLE_OPERATION_TIMEDOUT;
+			done = 1;
+			break;
+		}
+		int64_t wait = give_up - now;
+		if (t->deadline_ms >= 0)
+			wait = t->deadline_ms <= now ? 0 : AP_MIN(wait, t->deadline_ms - now);
+		for (size_t i = 0; i < AP_MAX_SOCKS; i++) {
+			if (t->sock[i].fd == CURL_SOCKET_BAD)
+				continue;
+			pf[n].fd = t->sock[i].fd;
+			pf[n].events = (short)(((t->sock[i].what & CURL_POLL_IN) ? POLLIN : 0) |
+			    ((t->sock[i].what & CURL_POLL_OUT) ? POLLOUT : 0));
+			pf[n].revents = 0;
+			n++;
+		}
+		int r = poll(pf, n, (int)AP_MIN(wait, 1000));
+		if (r < 0 && errno != EINTR) {
+			result = CURLE_RECV_ERROR;
+			done = 1;
+			break;
+		}
+		CURLMcode mc = CURLM_OK;
+		if (r > 0) {
+			for (nfds_t i = 0; i < n && mc == CURLM_OK; i++) {
+				int ev = 0;
+				if (pf[i].revents & (POLLIN | POLLHUP))
+					ev |= CURL_CSELECT_IN;
+				if (pf[i].revents & POLLOUT)
+					ev |= CURL_CSELECT_OUT;
+				if (pf[i].revents & (POLLERR | POLLNVAL))
+					ev |= CURL_CSELECT_ERR;
+				if (ev)
+					mc = curl_multi_socket_action(t->m, pf[i].fd, ev, &running);
+			}
+		}
+		if (mc == CURLM_OK && running && t->deadline_ms >= 0 && mono_ms() >= t->deadline_ms) {
+			t->deadline_ms = -1;
+			mc = curl_multi_socket_action(t->m, CURL_SOCKET_TIMEOUT, 0, &running);
+		}
+		if (mc != CURLM_OK) {
+			result = CURLE_SEND_ERROR;
+			done = 1;
+			break;
+		}
+	}
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(t->m, &left)) != NULL)
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == c && !done) {
+			result = msg->data.result;
+			done = 1;
+		}
+	if (!done)
+		result = CURLE_RECV_ERROR;   /* stopped without a result: treat as failed */
+	return result;                   /* @p c stays on the multi handle: the caller removes it */
 }
 
 static char *dup_or_null(const char *s)
@@ -427,6 +568,40 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* The options of a handle that are the same for every request to @p as. */
+static int handle_setup(struct ap *ap, const struct ap_as *as, CURL *c)
+{
+	CURLcode e = CURLE_OK;
+#define SET(opt, val) do { if (e == CURLE_OK) e = curl_easy_setopt(c, opt, val); } while (0)
+	SET(CURLOPT_PATH_AS_IS, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, as->https ? "https" : "http");
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_PROXY, "");   /* never via an http_proxy from the environment */
+	SET(CURLOPT_CONNECTTIMEOUT_MS, ap->connect_timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, ap->timeout_ms);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	if (as->resolve)
+		SET(CURLOPT_RESOLVE, as->resolve);
+	if (ap->interface)
+		SET(CURLOPT_INTERFACE, ap->interface);
+	if (as->https) {
+		SET(CURLOPT_SSL_VERIFYPEER, 1L);
+		SET(CURLOPT_SSL_VERIFYHOST, 2L);
+		SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+		if (as->ca_file)
+			SET(CURLOPT_CAINFO, as->ca_file);
+		if (ap->client_cert) {
+			SET(CURLOPT_SSLCERT, ap->client_cert);
+			SET(CURLOPT_SSLKEY, ap->client_key);
+		}
+	}
+#undef SET
+	return e == CURLE_OK ? 0 : -1;
+}
+
 static CURL *thread_handle(struct ap *ap, int idx)
 {
 	struct ap_thread *t = pthread_getspecific(ap->key);
@@ -435,15 +610,33 @@ static CURL *thread_handle(struct ap *ap, int idx)
 		if (!t)
 			return NULL;
 		t->n = ap->n_as;
-		if (pthread_setspecific(ap->key, t)) {
+		t->deadline_ms = -1;
+		for (size_t i = 0; i < AP_MAX_SOCKS; i++)
+			t->sock[i].fd = CURL_SOCKET_BAD;
+		t->m = curl_multi_init();
+		if (!t->m || pthread_setspecific(ap->key, t)) {
+			if (t->m)
+				curl_multi_cleanup(t->m);
 			free(t);
 			return NULL;
 		}
+		/* the connection cache is the multi handle's: one per AS */
+		curl_multi_setopt(t->m, CURLMOPT_MAXCONNECTS, (long)ap->n_as);
+		curl_multi_setopt(t->m, CURLMOPT_SOCKETFUNCTION, on_socket);
+		curl_multi_setopt(t->m, CURLMOPT_SOCKETDATA, t);
+		curl_multi_setopt(t->m, CURLMOPT_TIMERFUNCTION, on_timer);
+		curl_multi_setopt(t->m, CURLMOPT_TIMERDATA, t);
 	}
-	if (!t->h[idx])
-		t->h[idx] = curl_easy_init();
-	else
-		curl_easy_reset(t->h[idx]);   /* keeps the live connection */
+	if (!t->h[idx]) {
+		CURL *c = curl_easy_init();
+		if (!c)
+			return NULL;
+		if (handle_setup(ap, &ap->as[idx], c)) {
+			curl_easy_cleanup(c);
+			return NULL;
+		}
+		t->h[idx] = c;
+	}
 	return t->h[idx];
 }
 
@@ -541,37 +734,18 @@ int ap_forward(struct ap *ap, int idx, const struct ap_request *rq, struct ap_re
 
 	x.out = out;
 	x.max = ap->max_response;
+	/* what differs between requests; every method option is set each time
+	 * so that nothing of the previous request carries over */
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, as->https ? "https" : "http");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_PROXY, "");   /* never via an http_proxy from the environment */
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ap->connect_timeout_ms);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ap->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
-	if (as->resolve)
-		curl_easy_setopt(c, CURLOPT_RESOLVE, as->resolve);
-	if (ap->interface)
-		curl_easy_setopt(c, CURLOPT_INTERFACE, ap->interface);
-	if (as->https) {
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-		curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-		if (as->ca_file)
-			curl_easy_setopt(c, CURLOPT_CAINFO, as->ca_file);
-		if (ap->client_cert) {
-			curl_easy_setopt(c, CURLOPT_SSLCERT, ap->client_cert);
-			curl_easy_setopt(c, CURLOPT_SSLKEY, ap->client_key);
-		}
-	}
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, (char *)NULL);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);          /* GET, NOBODY and UPLOAD off */
 	if (strcmp(rq->method, "GET") == 0) {
-		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+		/* as set */
 	} else if (strcmp(rq->method, "HEAD") == 0) {
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	} else {
@@ -582,7 +756,8 @@ int ap_forward(struct ap *ap, int idx, const struct ap_request *rq, struct ap_re
 		}
 	}
 
-	CURLcode cc = curl_easy_perform(c);
+	struct ap_thread *th = pthread_getspecific(ap->key);
+	CURLcode cc = run_transfer(th, c, ap->connect_timeout_ms + ap->timeout_ms + 1000);
 	if (cc == CURLE_OK) {
 		long st = 0;
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
@@ -599,17 +774,28 @@ int ap_forward(struct ap *ap, int idx, const struct ap_request *rq, struct ap_re
 	} else {
 		rc = upstream_error(out, 502, "upstream failure", curl_easy_strerror(cc));
 	}
+	/* no pointer into this call's buffers stays in the kept handle */
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, (char *)NULL);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)NULL);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, (void *)NULL);
+	if (rc != PRES_OK) {
+		/* a broken connection must not be reused: the connection stays in
+		 * the thread's cache, so end it (the next request's liveness
+		 * check then sees it closed and dials again) */
+		curl_socket_t fd = CURL_SOCKET_BAD;
+		if (curl_easy_getinfo(c, CURLINFO_ACTIVESOCKET, &fd) == CURLE_OK && fd != CURL_SOCKET_BAD)
+			shutdown(fd, SHUT_RDWR);
+	}
+	curl_multi_remove_handle(th->m, c);
 	if (rc != PRES_OK) {
 		/* nothing of a failed exchange goes to the UE */
 		headers_clear(out);
 		free(out->body);
 		out->body = NULL;
 		out->body_len = 0;
-		/* a broken connection must not be reused */
 		curl_easy_cleanup(c);
-		struct ap_thread *t = pthread_getspecific(ap->key);
-		if (t)
-			t->h[idx] = NULL;
+		th->h[idx] = NULL;
 	}
 	if (x.too_many_headers)
 		log_warnx("ap: %s: more than %d response headers, the rest dropped", as->name, AP_MAX_RESP_HEADERS);

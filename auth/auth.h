@@ -426,6 +426,49 @@ int auth_rl_fail(struct auth_rl *rl, const char *src, int64_t now);
 /** Records a success: forgets @p src's failures (not an active block). */
 void auth_rl_success(struct auth_rl *rl, const char *src, int64_t now);
 
+/* ---- per-thread caches: forced re-authentication times, asserted IDs --- */
+
+/**
+ * A cache of subscribers' auth_not_before (the time of the last forced
+ * re-authentication order, `presencectl subscriber reauth`), keyed by IMPI,
+ * so that an authenticated request need not read the subscriber row. An
+ * entry is used for at most @p ttl_ms after it was read: an order given in
+ * another process (presencectl writes the database) takes effect within
+ * that time. Not thread-safe: one cache per thread.
+ */
+struct auth_nbc;
+
+/** @p slots entries (1..4096), lifetime @p ttl_ms (> 0). NULL on bad
+ *  arguments or allocation failure. Free with auth_nbc_free(). */
+struct auth_nbc *auth_nbc_new(size_t slots, int64_t ttl_ms);
+void auth_nbc_free(struct auth_nbc *c);
+/** 1 and *not_before if @p impi has an entry read less than the lifetime
+ *  before @p now_ms; else 0 (the caller reads the database and puts). */
+int auth_nbc_get(struct auth_nbc *c, const char *impi, int64_t now_ms, int64_t *not_before);
+/** Stores the value read at @p now_ms (evicts the oldest entry if full). */
+void auth_nbc_put(struct auth_nbc *c, const char *impi, int64_t not_before, int64_t now_ms);
+/** Drops @p impi's entry (e.g. when this process learns of a change). */
+void auth_nbc_forget(struct auth_nbc *c, const char *impi);
+
+/**
+ * The same kind of cache for the identities behind asserted IMPUs (an AS
+ * behind an Authentication Proxy checks that X-3GPP-Asserted-Identity is a
+ * provisioned IMPU and acts with that subscriber's IMPUs): key = the
+ * asserted IMPU, value = the identity built from the subscriber row. Only
+ * found identities are stored; a removed subscriber is refused after at
+ * most @p ttl_ms. One cache per thread.
+ */
+struct auth_idc;
+
+/** @p slots entries (1..256), lifetime @p ttl_ms (> 0); NULL on error. */
+struct auth_idc *auth_idc_new(size_t slots, int64_t ttl_ms);
+void auth_idc_free(struct auth_idc *c);
+/** 1 and a copy in *out if @p key was stored less than the lifetime before
+ *  @p now_ms; else 0. */
+int auth_idc_get(struct auth_idc *c, const char *key, int64_t now_ms, struct auth_identity *out);
+/** Stores a copy of @p id under @p key, read at @p now_ms. */
+void auth_idc_put(struct auth_idc *c, const char *key, const struct auth_identity *id, int64_t now_ms);
+
 /* ---- GBA (see gba.h) ---- */
 #ifdef PRES_HAVE_GBA_H
 #include "auth/gba.h"

@@ -3,7 +3,7 @@
 # part, whose sources auth/gba.mk appends with auth_libauth_a_SOURCES +=).
 noinst_LIBRARIES += auth/libauth.a
 auth_libauth_a_SOURCES = auth/auth.h auth/digest.c auth/identity.c \
-	auth/ratelimit.c auth/cred_db.c
+	auth/ratelimit.c auth/cred_db.c auth/nbcache.c
 auth_libauth_a_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 
 # check_auth does not link db/libdb.a: it provides its own db_digest_get /

@@ -9,11 +9,17 @@
 
 #define SUB_COLS "s.id, s.impi, s.k, s.opc, s.amf, s.sqn, s.auth_not_before, s.has_password"
 
+/* Single lookups read the subscriber and its IMPUs with one statement (one
+ * row per IMPU, the subscriber's columns repeated): one read transaction,
+ * one consistent snapshot, instead of two. */
 static const char SQL_SUB_BY_IMPI[] =
-	"SELECT " SUB_COLS " FROM subscriber s WHERE s.impi = ?1";
+	"SELECT " SUB_COLS ", i.uri FROM subscriber s "
+	"LEFT JOIN impu i ON i.subscriber_id = s.id "
+	"WHERE s.impi = ?1 ORDER BY i.position";
 static const char SQL_SUB_BY_IMPU[] =
-	"SELECT " SUB_COLS " FROM subscriber s JOIN impu u ON u.subscriber_id = s.id "
-	"WHERE u.uri = ?1";
+	"SELECT " SUB_COLS ", i.uri FROM impu u JOIN subscriber s ON s.id = u.subscriber_id "
+	"LEFT JOIN impu i ON i.subscriber_id = s.id "
+	"WHERE u.uri = ?1 ORDER BY i.position";
 static const char SQL_SUB_ALL[] =
 	"SELECT " SUB_COLS " FROM subscriber s ORDER BY s.impi";
 static const char SQL_IMPUS[] =
@@ -85,23 +91,42 @@ static int load_impus(struct db *db, struct db_subscriber *out)
 	return rc;
 }
 
-static int subscriber_row(sqlite3_stmt *st, void *out)
-{
-	return row_to_sub(st, out);
-}
-
-/* Runs a one-row subscriber query bound with @p key. */
+/* Runs a one-subscriber query (SUB_COLS then the IMPU column, one row per
+ * IMPU in position order) bound with @p key. */
 static int sub_lookup(struct db *db, const char *sql, const char *key,
     struct db_subscriber *out)
 {
+	sqlite3_stmt *st;
 	int rc;
 
 	if (!db || !key || !out)
 		return PRES_EINVAL;
 	memset(out, 0, sizeof(*out));
-	rc = db_get_row(db, sql, key, "subscriber lookup", subscriber_row, out);
-	if (rc == PRES_OK && (rc = load_impus(db, out)) != PRES_OK)
+	if (!(st = db_stmt(db, sql)))
+		return PRES_EDB;
+	db_bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		rc = PRES_ENOTFOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = db_err(db, rc, "subscriber lookup");
+		goto out;
+	}
+	if ((rc = row_to_sub(st, out)) != PRES_OK)
+		goto out;
+	do {
+		if (sqlite3_column_type(st, 8) == SQLITE_NULL || out->n_impus == DB_MAX_IMPUS)
+			continue;        /* no IMPU (LEFT JOIN) / over the bound, as before */
+		db_col_text(st, 8, out->impus[out->n_impus], DB_URI_MAX);
+		out->n_impus++;
+	} while ((rc = sqlite3_step(st)) == SQLITE_ROW);
+	rc = rc == SQLITE_DONE ? PRES_OK : db_err(db, rc, "subscriber lookup");
+	if (rc != PRES_OK)
 		db_subscriber_wipe(out);
+out:
+	db_stmt_done(st);
 	return rc;
 }
 

@@ -121,8 +121,45 @@ struct conn_ctx {
 	int hs_done;
 	int ecdsa_ok;        /* the ClientHello allows an ECDSA server certificate */
 	int cert_state;      /* client certificate: 0 not checked yet, 1 verified, -1 not */
+	int fd;              /* the socket, when push_vec writes it; else -1 */
 	char peer[INET6_ADDRSTRLEN];
 };
+
+/* ---- sending a small response as one TCP segment ---------------------- */
+
+#define HTTP_ONE_SEGMENT 8192    /* body bytes; header + body stay below 16 KiB,
+                                  * i.e. under two TLS records */
+
+/*
+ * libmicrohttpd writes a response's header and body with two
+ * gnutls_record_send() calls: two TLS records, two sendmsg(), and on
+ * TCP_NODELAY sockets two segments, each one a wake-up of the peer (and,
+ * on loopback, a trip through the receive path). For a complete response
+ * that fits in one segment, the header record leaves with MSG_MORE, so the
+ * kernel sends it together with the body record that follows at once.
+ * Which connection's next record is a header is per worker thread: the
+ * handler queues the response and libmicrohttpd writes it from the same
+ * thread. The flag never outlives that response (cleared by the first
+ * record written, the completion callback and the connection's close), and
+ * libmicrohttpd pushes (TCP_NODELAY) after the last byte of a response, so
+ * nothing can stay held back.
+ */
+static _Thread_local int more_fd = -1;
+
+static ssize_t push_vec(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
+{
+	int fd = (int)(intptr_t)ptr;
+	int flags = MSG_NOSIGNAL;
+	struct msghdr m;
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = (struct iovec *)(uintptr_t)iov;   /* giovec_t has struct iovec's layout */
+	m.msg_iovlen = (size_t)iovcnt;
+	if (fd == more_fd) {
+		flags |= MSG_MORE;
+		more_fd = -1;
+	}
+	return sendmsg(fd, &m, flags);
+}
 
 /* ---- certificates (default + SNI virtual hosts) ----------------------- */
 
@@ -464,6 +501,8 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
 		struct conn_ctx *cc = *socket_context;
 		if (!cc)
 			return;
+		if (cc->fd >= 0 && more_fd == cc->fd)
+			more_fd = -1;
 		if (!cc->hs_done) {
 			/* libmicrohttpd closes without an alert; tell the client why */
 			gnutls_alert_send(ts, GNUTLS_AL_FATAL, GNUTLS_A_HANDSHAKE_FAILURE);
@@ -479,13 +518,21 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
 	/* The TLS 1.3 server flight leaves GnuTLS in several writes; with
 	 * Nagle on, the later ones wait for the client's (delayed) ACK. */
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (ci) {
+	int fd = ci ? ci->connect_fd : -1;
+	if (fd >= 0) {
 		int one = 1;
-		setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	struct conn_ctx *cc = calloc(1, sizeof(*cc));
 	if (!cc)
 		return;
+	cc->fd = -1;
+	/* our writer (sendmsg, optionally MSG_MORE) only where GnuTLS writes
+	 * to this very socket with its own default writer */
+	if (fd >= 0 && gnutls_transport_get_int(ts) == fd) {
+		gnutls_transport_set_vec_push_function(ts, push_vec);
+		cc->fd = fd;
+	}
 	cc->srv = s;
 	peer_addr(c, cc->peer, sizeof(cc->peer));
 	*socket_context = cc;
@@ -530,6 +577,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **req_cls,
 {
 	struct req_state *st = *req_cls;
 	(void)cls; (void)c; (void)toe;
+	more_fd = -1;
 	if (!st)
 		return;
 	free(st->target);
@@ -734,7 +782,18 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 		if (!rs.status)
 			rs.status = 500;
 	}
+	/* header and body in one segment (see push_vec): a small complete
+	 * response whose body is sent (not to HEAD, not with 1xx/204/304), on
+	 * a connection whose writer is ours */
+	struct conn_ctx *wc = NULL;
+	if (rq.tls && rs.body_len > 0 && rs.body_len <= HTTP_ONE_SEGMENT && strcmp(method, "HEAD") != 0 &&
+	    rs.status >= 200 && rs.status != 204 && rs.status != 304) {
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		wc = ci && ci->tls_session ? gnutls_session_get_ptr((gnutls_session_t)ci->tls_session) : NULL;
+	}
 	enum MHD_Result ret = send_resp(c, &rs);
+	if (ret == MHD_YES && wc && wc->fd >= 0)
+		more_fd = wc->fd;
 	resp_clear(&rs);
 	return ret;
 }

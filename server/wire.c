@@ -4,7 +4,8 @@
  *   passwords or GBA keys, identity rules, rate limiting, AP trust) ->
  *   XCAP store (xcap/) -> change events -> SIP engine (sip/).
  *   The embedded BSF (auth/gba) gets its own HTTP listener.
- * Each HTTP worker thread has its own database connection (thread key).
+ * Each HTTP worker thread has its own database connection and its own
+ * cache of forced re-authentication times (thread key).
  */
 #include "wire.h"
 #include "http.h"
@@ -23,9 +24,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+
+/* How long a worker thread believes a subscriber's auth_not_before, or the
+ * subscriber behind an AP-asserted IMPU, without reading it again: a forced
+ * re-authentication or a removal (presencectl, another process) takes
+ * effect within this time. */
+#define UT_REAUTH_CACHE_MS 1000
+#define UT_REAUTH_CACHE_SLOTS 64
+#define UT_ASSERTED_CACHE_SLOTS 8
 
 #ifndef PRES_DATADIR
 #define PRES_DATADIR "/usr/local/share/presenced"
@@ -71,23 +81,60 @@ struct ut_site {
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* What each HTTP worker thread keeps (thread key db_key). */
+struct wire_thread {
+	struct db *db;            /* its database connection */
+	struct auth_nbc *nbc;     /* its auth_not_before cache (NULL: none) */
+	struct auth_idc *idc;     /* identities of asserted IMPUs (NULL: none) */
+};
+
 static void db_key_free(void *p)
 {
-	db_close(p);
+	struct wire_thread *t = p;
+	if (!t)
+		return;
+	db_close(t->db);
+	auth_nbc_free(t->nbc);
+	auth_idc_free(t->idc);
+	free(t);
+}
+
+/* The calling thread's state, its database opened on first use. */
+static struct wire_thread *thread_state(struct wire *w)
+{
+	struct wire_thread *t = pthread_getspecific(w->db_key);
+	if (t)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	if (db_open(w->cfg->db_path, &t->db) != PRES_OK) {
+		log_warnx("database %s: cannot open", w->cfg->db_path);
+		free(t);
+		return NULL;
+	}
+	t->nbc = auth_nbc_new(UT_REAUTH_CACHE_SLOTS, UT_REAUTH_CACHE_MS);
+	t->idc = auth_idc_new(UT_ASSERTED_CACHE_SLOTS, UT_REAUTH_CACHE_MS);
+	if (pthread_setspecific(w->db_key, t)) {
+		db_key_free(t);
+		return NULL;
+	}
+	return t;
 }
 
 /* The calling thread's database connection, opened on first use. */
 static struct db *thread_db(struct wire *w)
 {
-	struct db *db = pthread_getspecific(w->db_key);
-	if (db)
-		return db;
-	if (db_open(w->cfg->db_path, &db) != PRES_OK) {
-		log_warnx("database %s: cannot open", w->cfg->db_path);
-		return NULL;
-	}
-	pthread_setspecific(w->db_key, db);
-	return db;
+	struct wire_thread *t = thread_state(w);
+	return t ? t->db : NULL;
+}
+
+/* Milliseconds of a clock that never goes back (cache lifetimes). */
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int readable(const char *what, const char *path)
@@ -125,6 +172,7 @@ struct cred_ctx {
 	struct wire *w;
 	const struct ut_site *site;
 	struct db *db;
+	struct auth_nbc *nbc;      /* the thread's auth_not_before cache, or NULL */
 	struct gba_naf_conn gba;
 	int gba_ok;
 };
@@ -145,16 +193,26 @@ static int cred_cb(void *arg, const char *username, const char *realm, int alg,
 			 * keys bootstrapped before it are void: bootstrap again.
 			 * The engine refuses with AUTH_R_REAUTH (401, GBA realm) once
 			 * the response is verified: a UE that proves the old key is
-			 * not counted as an authentication failure. */
-			struct db_subscriber s;
-			memset(&s, 0, sizeof(s));
-			if (db_subscriber_get(cx->db, who->impi, &s) == PRES_OK) {
-				who->not_before = s.auth_not_before;
-				if (s.auth_not_before && who->auth_time && who->auth_time < s.auth_not_before)
+			 * not counted as an authentication failure. The order's
+			 * time is read at most every UT_REAUTH_CACHE_MS per thread. */
+			int64_t now_ms = mono_ms(), nb = 0;
+			int have = auth_nbc_get(cx->nbc, who->impi, now_ms, &nb);
+			if (!have) {
+				struct db_subscriber s;
+				memset(&s, 0, sizeof(s));
+				if (db_subscriber_get(cx->db, who->impi, &s) == PRES_OK) {
+					nb = s.auth_not_before;
+					have = 1;
+					auth_nbc_put(cx->nbc, who->impi, nb, now_ms);
+				}
+				db_subscriber_wipe(&s);
+				OPENSSL_cleanse(&s, sizeof(s));
+			}
+			if (have) {
+				who->not_before = nb;
+				if (nb && who->auth_time && who->auth_time < nb)
 					gba_naf_forget(w->naf, username);
 			}
-			db_subscriber_wipe(&s);
-			OPENSSL_cleanse(&s, sizeof(s));
 		}
 	} else {
 		if (!w->cfg->auth.digest)
@@ -240,13 +298,14 @@ static int trusted_ap_peer(struct wire *w, const struct http_req *rq, const char
  * @return PRES_OK, or a negative code once @p rs holds the answer (401 with
  *  challenges, 403, 400, 429, 5xx).
  */
-static int ut_authenticate(struct wire *w, const struct ut_site *site, struct db *db,
+static int ut_authenticate(struct wire *w, const struct ut_site *site, struct wire_thread *th,
     const struct http_req *rq, struct http_resp *rs, struct auth_identity *id,
     struct auth_result *res, char *chosen, size_t chosen_size, char *ident_log, size_t log_size)
 {
 	const struct pres_cfg *cfg = w->cfg;
 	const char *tag = site->tag;
 	int64_t now = pres_now();
+	struct db *db = th->db;
 	const char *why;
 
 	pres_strlcpy(ident_log, "-", log_size);
@@ -273,7 +332,10 @@ static int ut_authenticate(struct wire *w, const struct ut_site *site, struct db
 		}
 		auth_identity_init(id);
 		memset(&s, 0, sizeof(s));
-		if (cfg->auth.check_asserted_identity) {
+		int64_t now_ms = mono_ms();
+		if (cfg->auth.check_asserted_identity && auth_idc_get(th->idc, impu, now_ms, id)) {
+			/* provisioned, read less than UT_REAUTH_CACHE_MS ago */
+		} else if (cfg->auth.check_asserted_identity) {
 			if (db_subscriber_by_impu(db, impu, &s) != PRES_OK) {
 				db_subscriber_wipe(&s);
 				text_resp(rs, 403, "asserted identity is not provisioned\n");
@@ -286,6 +348,7 @@ static int ut_authenticate(struct wire *w, const struct ut_site *site, struct db
 				auth_identity_add_impu(id, s.impus[i]);
 			pres_strlcpy(id->impi, s.impi, sizeof(id->impi));
 			db_subscriber_wipe(&s);
+			auth_idc_put(th->idc, impu, id, now_ms);
 		} else {
 			auth_identity_add_impu(id, impu);
 		}
@@ -297,7 +360,7 @@ static int ut_authenticate(struct wire *w, const struct ut_site *site, struct db
 			log_info("%s: req=%lu peer=%s: X-3GPP-Asserted-Identity ignored: %s", tag, rq->id, rq->peer,
 			    site->accept_asserted ? why : "sent to the AP by the UE");
 		/* 2. HTTP Digest: GBA (B-TID/Ks_NAF) or provisioned password */
-		struct cred_ctx cx = { .w = w, .site = site, .db = db };
+		struct cred_ctx cx = { .w = w, .site = site, .db = db, .nbc = th->nbc };
 		if (w->naf && site->gba_realm[0]) {
 			uint8_t ua[GBA_UA_ID_LEN];
 			if (rq->tls)
@@ -384,7 +447,8 @@ static const struct ut_site *xcap_site_for(const struct wire *w, const struct ht
 static void xcap_handler(void *arg, const struct http_req *rq, struct http_resp *rs)
 {
 	struct wire *w = arg;
-	struct db *db = thread_db(w);
+	struct wire_thread *th = thread_state(w);
+	struct db *db = th ? th->db : NULL;
 	struct auth_result *res = NULL;
 	struct auth_identity *id = NULL;
 	char ident_log[300];
@@ -403,7 +467,7 @@ static void xcap_handler(void *arg, const struct http_req *rq, struct http_resp 
 		goto out;
 	}
 	const struct ut_site *site = xcap_site_for(w, rq);
-	if (ut_authenticate(w, site, db, rq, rs, id, res, chosen, sizeof(chosen),
+	if (ut_authenticate(w, site, th, rq, rs, id, res, chosen, sizeof(chosen),
 	    ident_log, sizeof(ident_log)) != PRES_OK)
 		goto out;
 	const char *intended = http_req_header(rq, "X-3GPP-Intended-Identity");
@@ -498,7 +562,8 @@ static int ap_pick(struct wire *w, const struct http_req *rq, struct http_resp *
 static void ap_handler(void *arg, const struct http_req *rq, struct http_resp *rs)
 {
 	struct wire *w = arg;
-	struct db *db = thread_db(w);
+	struct wire_thread *th = thread_state(w);
+	struct db *db = th ? th->db : NULL;
 	struct auth_result *res = NULL;
 	struct auth_identity *id = NULL;
 	struct hdr_list *hl = NULL;
@@ -525,7 +590,7 @@ static void ap_handler(void *arg, const struct http_req *rq, struct http_resp *r
 	/* the same authentication as the XCAP server, with this AS as the NAF;
 	 * an intended identity that is not the user's ends here (403): nothing
 	 * is forwarded */
-	if (ut_authenticate(w, site, db, rq, rs, id, res, chosen, sizeof(chosen),
+	if (ut_authenticate(w, site, th, rq, rs, id, res, chosen, sizeof(chosen),
 	    ident_log, sizeof(ident_log)) != PRES_OK)
 		goto out;
 	http_req_headers(rq, collect_header, hl);
@@ -1022,10 +1087,10 @@ void wire_stop(struct wire *w)
 	auth_rl_free(w->rl);
 	auth_free(w->auth);
 	xcap_free(w->xcap);
-	struct db *db = pthread_getspecific(w->db_key);
-	if (db) {
+	struct wire_thread *t = pthread_getspecific(w->db_key);
+	if (t) {
 		pthread_setspecific(w->db_key, NULL);
-		db_close(db);
+		db_key_free(t);
 	}
 	pthread_key_delete(w->db_key);
 	free(w);

@@ -2,32 +2,56 @@
 # bench/ap/run.sh - authenticated XCAP requests/s through the Authentication
 # Proxy vs straight to the AS, measured in the same run on loopback.
 #
-#   bench/ap/run.sh [CLIENTS [REQUESTS_PER_CLIENT [ROUNDS]]]   (defaults 4 300 3)
+#   bench/ap/run.sh [--client ue|curl|both] [CLIENTS [REQUESTS_PER_CLIENT [ROUNDS]]]
+#   (defaults: both clients, 4 clients, 1000 (ue) / 300 (curl) GETs, 3 rounds)
 #
 # Two presenced processes: the AS (XCAP, own BSF) and the AP (ap { }, own BSF)
 # in front of it (AP->AS over TLS with the AP's client certificate, keep-alive).
-# A UE = one curl process with GBA keys from tools/gba-ue, doing REQUESTS
+# A UE = one client process with GBA keys from tools/gba-ue, doing REQUESTS
 # authenticated GETs of a 1 KiB pres-rules document on one kept-alive TLS
-# connection (HTTP Digest, the nonce reused with nc++). CLIENTS of them run in
-# parallel. Rounds alternate direct / via AP; the best round of each counts.
+# connection. CLIENTS of them run in parallel. Rounds alternate direct / via
+# AP; the best round of each counts. Two clients:
+#   ue   - bench/ut/getloop.c (libcurl, compiled here): answers the first 401
+#          and then reuses the nonce with nc++ (HTTP Digest as a GBA UE does
+#          it, TS 24.109): one round trip per GET;
+#   curl - the curl tool with a URL list: curl answers a fresh 401 for every
+#          URL, so every GET is 401 + authenticated retry on both paths
+#          (through the AP the 401 comes from the AP).
 # Also printed: CPU time per request of each presenced process (from
-# /proc/PID/stat), which does not depend on what else the machine runs.
-# Note: curl answers a fresh 401 per URL (libcurl does not reuse a Digest
-# nonce across transfers), so every request is 401 + authenticated retry on
-# both paths; through the AP the 401 comes from the AP, the AS sees only the
-# authenticated request.
-# Needs a build in build/ (./scripts/build.sh build).
+# /proc/PID/stat) and of the client processes, which does not depend on what
+# else the machine runs.
+# --pin: the deployment topology (the AP on a host of its own) on this
+# machine: the AS and the clients are bound to CPU 0 on both paths, the AP to
+# CPU 1. Direct and via-AP then give the AS and the UEs the same resources,
+# and the ratio shows what the extra hop costs them; without --pin all three
+# share both cores and the ratio is bounded by their summed CPU per request.
+# Needs a build in build/ (./scripts/build.sh build). KEEP=1 keeps the temp dir.
 set -eu
 cd "$(dirname "$0")/../.."
 top_srcdir=$(pwd)
 B=${BUILD:-$top_srcdir/build}
-CLIENTS=${1:-4}; REQS=${2:-300}; ROUNDS=${3:-3}
+KIND=both; PIN=0
+while :; do
+  case ${1:-} in
+    --client) KIND=${2:?--client ue|curl|both}; shift 2 ;;
+    --pin) PIN=1; shift ;;
+    *) break ;;
+  esac
+done
+ON_AS=""; ON_AP=""
+if [ $PIN = 1 ]; then
+  [ "$(nproc)" -ge 2 ] || { echo "--pin needs 2 CPUs" >&2; exit 2; }
+  ON_AS="taskset -c 0"; ON_AP="taskset -c 1"
+fi
+case $KIND in ue|curl|both) ;; *) echo "--client ue|curl|both" >&2; exit 2;; esac
+CLIENTS=${1:-4}; REQS_ARG=${2:-}; ROUNDS=${3:-3}
 T=$(mktemp -d /tmp/presenced-bench-ap.XXXXXX)
 PIDS=""
 trap 'for p in $PIDS; do kill -TERM $p 2>/dev/null; wait $p 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT INT TERM
 port() { python3 -c 'import socket
 s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 "$top_srcdir/scripts/gen-demo-certs.sh" "$T/tls" >/dev/null
+cc -O2 -o "$T/getloop" "$top_srcdir/bench/ut/getloop.c" $(pkg-config --cflags --libs libcurl)
 K=465b5ce8b199b49faa5f0a2ee238a6bc; OPC=cd63cb71954a9f4e48a5994e37a02baf
 AS_PORT=$(port); AS_BSF=$(port); AP_PORT=$(port); AP_BSF=$(port); AP_XCAP=$(port)
 
@@ -60,7 +84,8 @@ CONF
 for d in as ap; do
   "$B/presencectl" --db "$T/$d/db" subscriber add --impi alice@ims.example.com \
     --impu sip:alice@ims.example.com --k $K --opc $OPC >/dev/null
-  "$B/presenced" -f -c "$T/$d/conf" > "$T/$d/log" 2>&1 &
+  if [ $d = as ]; then on=$ON_AS; else on=$ON_AP; fi
+  $on "$B/presenced" -f -c "$T/$d/conf" > "$T/$d/log" 2>&1 &
   PIDS="$PIDS $!"
   [ $d = as ] && AS_PID=$! || AP_PID=$!
 done
@@ -86,44 +111,74 @@ curl -sS --fail --cacert "$T/tls/ca.crt" --resolve "$H:$AS_PORT:127.0.0.1" --dig
   -X PUT -H 'Content-Type: application/auth-policy+xml' --data-binary @"$top_srcdir/tests/data/xcap/rfc5025-pres-rules.xml" \
   -o /dev/null "https://$H:$AS_PORT/$DOC"
 
-# one round: CLIENTS curl processes x REQS GETs;
-# prints "requests/s ok_count AS-CPU-us/request AP-CPU-us/request"
+# one round: CLIENTS client processes x REQS GETs ($CL = ue or curl);
+# prints "requests/s ok_count AS-CPU-us/req AP-CPU-us/req clients-CPU-us/req"
+children_cpu() { # user+system seconds of this shell's finished children
+  times > "$T/times"    # the builtin in this shell: its children are the clients
+  awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { v = $i; sub(/s$/, "", v);
+    split(v, a, "m"); s += a[1] * 60 + a[2] } print s }' "$T/times"; }
 round() { # $1 = port, $2 = keys
   i=0; pids=""
-  while [ $i -lt "$CLIENTS" ]; do
-    r=0; : > "$T/cfg.$i"
-    while [ $r -lt "$REQS" ]; do echo "url = \"https://$H:$1/$DOC\"" >> "$T/cfg.$i"; echo 'output = "/dev/null"' >> "$T/cfg.$i"; r=$((r+1)); done
-    i=$((i+1))
-  done
+  if [ "$CL" = curl ]; then
+    while [ $i -lt "$CLIENTS" ]; do
+      r=0; : > "$T/cfg.$i"
+      while [ $r -lt "$REQS" ]; do echo "url = \"https://$H:$1/$DOC\"" >> "$T/cfg.$i"; echo 'output = "/dev/null"' >> "$T/cfg.$i"; r=$((r+1)); done
+      i=$((i+1))
+    done
+  fi
+  u=${2%%:*}; pw=${2#*:}
+  children_cpu > "$T/c0"; c0cl=$(cat "$T/c0")
   c0as=$(cpu "$AS_PID"); c0ap=$(cpu "$AP_PID")
   t0=$(date +%s.%N)
   i=0
   while [ $i -lt "$CLIENTS" ]; do
-    curl -s --cacert "$T/tls/ca.crt" --resolve "$H:$1:127.0.0.1" --digest -u "$2" -A "bench 3gpp-gba" \
-      -w '%{http_code}\n' -K "$T/cfg.$i" > "$T/codes.$i" &
+    if [ "$CL" = curl ]; then
+      $ON_AS curl -s --cacert "$T/tls/ca.crt" --resolve "$H:$1:127.0.0.1" --digest -u "$2" -A "bench 3gpp-gba" \
+        -w '%{http_code}\n' -K "$T/cfg.$i" > "$T/codes.$i" &
+    else
+      $ON_AS "$T/getloop" "https://$H:$1/$DOC" "$u" "$pw" 120 "$T/tls/ca.crt" "$H:$1:127.0.0.1" "bench 3gpp-gba" \
+        "$REQS" > "$T/codes.$i" &
+    fi
     pids="$pids $!"; i=$((i+1))
   done
   for p in $pids; do wait "$p" || true; done
   t1=$(date +%s.%N)
   c1as=$(cpu "$AS_PID"); c1ap=$(cpu "$AP_PID")
-  ok=$(cat "$T"/codes.* | grep -c '^200$' || true)
-  python3 -c "print('%.0f %d %.0f %.0f' % ($ok / ($t1 - $t0), $ok,
-    1e6 * ($c1as - $c0as) / $TCK / max($ok, 1), 1e6 * ($c1ap - $c0ap) / $TCK / max($ok, 1)))"
+  children_cpu > "$T/c1"; c1cl=$(cat "$T/c1")
+  if [ "$CL" = curl ]; then
+    ok=$(cat "$T"/codes.* | grep -c '^200$' || true)
+  else
+    ok=$(sed -n 's/.* ok=\([0-9]*\).*/\1/p' "$T"/codes.* | awk '{ s += $1 } END { print s + 0 }')
+  fi
+  python3 -c "print('%.0f %d %.0f %.0f %.0f' % ($ok / ($t1 - $t0), $ok,
+    1e6 * ($c1as - $c0as) / $TCK / max($ok, 1), 1e6 * ($c1ap - $c0ap) / $TCK / max($ok, 1),
+    1e6 * ($c1cl - $c0cl) / max($ok, 1)))"
 }
-echo "bench/ap: $CLIENTS clients x $REQS authenticated GETs per round, $ROUNDS rounds each (loopback, TLS both hops)"
-round "$AS_PORT" "$KD" >/dev/null; round "$AP_PORT" "$KA" >/dev/null    # warm-up
-best_d=0; best_a=0; n=1
-while [ $n -le "$ROUNDS" ]; do
-  set -- $(round "$AS_PORT" "$KD"); d=$1; dok=$2; das=$3
-  set -- $(round "$AP_PORT" "$KA"); a=$1; aok=$2; aas=$3; aap=$4
-  echo "round $n: direct $d req/s ($dok ok; AS CPU ${das} us/req) | via AP $a req/s ($aok ok; AS CPU ${aas} us/req, AP CPU ${aap} us/req)"
-  [ "$d" -gt "$best_d" ] && best_d=$d
-  [ "$a" -gt "$best_a" ] && best_a=$a
-  n=$((n+1))
-done
-python3 - "$best_d" "$best_a" <<'PY'
+run() { # $1 = ue or curl: warm-up, ROUNDS rounds, best of each path, ratio
+  CL=$1
+  if [ -n "$REQS_ARG" ]; then REQS=$REQS_ARG; elif [ "$CL" = curl ]; then REQS=300; else REQS=1000; fi
+  if [ "$CL" = curl ]; then what="curl tool: 401 + authenticated retry per GET"
+  else what="UE-like client: nonce reused with nc++, one round trip per GET"; fi
+  [ $PIN = 1 ] && echo "bench/ap --pin: AS and clients on CPU 0, AP on CPU 1 (the AP on its own host)"
+  echo "bench/ap [$CL] $CLIENTS clients x $REQS authenticated GETs per round, $ROUNDS rounds each ($what; loopback, TLS both hops)"
+  round "$AS_PORT" "$KD" >/dev/null; round "$AP_PORT" "$KA" >/dev/null    # warm-up
+  best_d=0; best_a=0; n=1
+  while [ $n -le "$ROUNDS" ]; do
+    set -- $(round "$AS_PORT" "$KD"); d=$1; dok=$2; das=$3; dcl=$5
+    set -- $(round "$AP_PORT" "$KA"); a=$1; aok=$2; aas=$3; aap=$4; acl=$5
+    echo "round $n: direct $d req/s ($dok ok; CPU us/req: AS $das, clients $dcl) | via AP $a req/s ($aok ok; CPU us/req: AS $aas, AP $aap, clients $acl)"
+    [ "$d" -gt "$best_d" ] && best_d=$d
+    [ "$a" -gt "$best_a" ] && best_a=$a
+    n=$((n+1))
+  done
+  python3 - "$best_d" "$best_a" "$CL" <<'PY'
 import sys
 d, a = float(sys.argv[1]), float(sys.argv[2])
-print("best: direct %.0f req/s, via AP %.0f req/s" % (d, a))
-print("ratio via AP / direct = %.2f (AP cost %.0f%%; goal: at most 30%%)" % (a / d, 100 * (1 - a / d)))
+print("[%s] best: direct %.0f req/s, via AP %.0f req/s" % (sys.argv[3], d, a))
+print("[%s] ratio via AP / direct = %.2f (AP cost %.0f%%; goal: at most 30%%)" % (sys.argv[3], a / d, 100 * (1 - a / d)))
 PY
+}
+case $KIND in
+  both) run ue; run curl ;;
+  *) run "$KIND" ;;
+esac

@@ -5,9 +5,12 @@
  * the nonce, sending the next requests with an increasing nonce-count, so
  * in the steady state each GET is one round trip.
  *
- *   getloop URL USER PASSWORD SECONDS CAFILE RESOLVE USER_AGENT
+ *   getloop URL USER PASSWORD SECONDS CAFILE RESOLVE USER_AGENT [MAX_REQUESTS]
  *
- * Prints "requests=N seconds=S rate=R challenges=C errors=E connections=K".
+ * Stops after SECONDS, or after MAX_REQUESTS requests when given (SECONDS
+ * is then a time bound only).
+ * Prints "requests=N seconds=S rate=R challenges=C errors=E connections=K ok=O"
+ * (ok = requests answered 200).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,15 +50,17 @@ int main(int argc, char **argv)
 {
 	struct counts c = { 0 };
 	struct curl_slist *res = NULL;
-	long requests = 0, errors = 0, conns = 0;
+	long requests = 0, errors = 0, conns = 0, ok = 0, max = 0;
 	double t0, t, secs;
 	CURL *h;
 
-	if (argc != 8) {
-		fprintf(stderr, "usage: getloop URL USER PASSWORD SECONDS CAFILE RESOLVE USER_AGENT\n");
+	if (argc != 8 && argc != 9) {
+		fprintf(stderr, "usage: getloop URL USER PASSWORD SECONDS CAFILE RESOLVE USER_AGENT [MAX_REQUESTS]\n");
 		return 2;
 	}
 	secs = strtod(argv[4], NULL);
+	if (argc == 9)
+		max = strtol(argv[8], NULL, 10);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	h = curl_easy_init();
 	if (h == NULL)
@@ -82,11 +87,13 @@ int main(int argc, char **argv)
 		conns += nc;
 		if (code != 200)
 			errors++;
+		else
+			ok++;
 		requests++;
 		t = now() - t0;
-	} while (t < secs);
-	printf("requests=%ld seconds=%.3f rate=%.1f challenges=%ld errors=%ld connections=%ld\n",
-	    requests, t, requests / t, c.challenges, errors, conns);
+	} while (t < secs && (max <= 0 || requests < max));
+	printf("requests=%ld seconds=%.3f rate=%.1f challenges=%ld errors=%ld connections=%ld ok=%ld\n",
+	    requests, t, requests / t, c.challenges, errors, conns, ok);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(res);
 	curl_global_cleanup();

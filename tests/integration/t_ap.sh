@@ -211,6 +211,10 @@ done
 for p in $pids; do wait "$p" || true; done
 expect_eq "6 parallel requests to two AS through the AP: all 200" "200 200 200 200 200 200" "$(cat "$T"/par1.* "$T"/par2.* | tr '\n' ' ' | sed 's/ $//')"
 
+# ---- HEAD (no body follows the header: nothing may wait for one) -----------
+r=$(ac --digest -u "$K1" -I --max-time 5 -o /dev/null -w '%{http_code}' "$URL1" || true)
+expect_eq "HEAD through the AP: 200, at once" "200" "$r"
+
 # ---- the AS itself: assertions only from the AP, with its client certificate
 xc() { curl -sS --cacert "$T/tls/ca.crt" --resolve "$H1:$AS_PORT:127.0.0.1" -o /dev/null -w '%{http_code}' \
   -H 'X-3GPP-Asserted-Identity: "sip:alice@ims.example.com"' "$@" "https://$H1:$AS_PORT/xcap-root/$DOC"; }
@@ -230,6 +234,34 @@ expect_eq "AS2 down: 502" "502" "$code"
 code=$(ac --digest -u "$K1" -o /dev/null -w '%{http_code}' "$URL1")
 expect_eq "... while the other AS still answers through the AP (200)" "200" "$code"
 expect_match "the AP logs the upstream failure" "host=$H2 GET /: upstream failure.*: 502" "$T/ap/ap.log"
+
+# ---- forced re-authentication at the AP (presencectl subscriber reauth) ----
+# Each AP worker keeps a subscriber's auth_not_before for at most 1 s
+# (UT_REAUTH_CACHE_MS): the order is seen once that has passed.
+code=$(ac --digest -u "$K1" -o /dev/null -w '%{http_code}' "$URL1")
+expect_eq "before the re-authentication order: the key works through the AP (200)" "200" "$code"
+sleep 1.2
+"$PRESENCECTL" --db "$T/ap/ap.db" subscriber reauth --impi alice@ims.example.com > "$T/o" 2>&1
+expect_match "presencectl subscriber reauth on the AP's database" "must authenticate again" "$T/o"
+before=$(as_count)
+ac --digest -u "$K1" -o /dev/null -D "$T/h4" -w '%{http_code}\n' "$URL1" > "$T/o4"
+expect_eq "old key after the order: 401 at the AP" "401" "$(tail -1 "$T/o4")"
+expect_match "... with the GBA realm of the AS name" "WWW-Authenticate: Digest realm=\"3GPP-bootstrapping@$H1\"" "$T/h4"
+expect_eq "... and nothing reached the AS" "$before" "$(as_count)"
+expect_match "... logged as a forced re-authentication" "ap: req=[0-9]+ .*authentication refused \(re-authentication required\): 401" "$T/ap/ap.log"
+sleep 1.2
+code=$(ac --digest -u "$K1" -o /dev/null -w '%{http_code}' "$URL1")
+expect_eq "the old key stays refused (also once the per-thread cache entry was read again)" "401" "$code"
+check "alice bootstraps again and reads her document through the AP" alice --method GET --url "$URL1"
+
+# ---- the AS forgets a removed subscriber's asserted IMPU -------------------
+# (the AS keeps the subscriber behind an asserted IMPU for at most 1 s)
+check "asserted alice is served by the AS" alice --method GET --url "$URL1"
+"$PRESENCECTL" --db "$T/presenced.db" subscriber remove --impi alice@ims.example.com > "$T/o" 2>&1
+sleep 1.2
+alice --method GET --url "$URL1" > /dev/null 2> "$T/ue.err" || true
+expect_match "alice removed from the AS: the asserted IMPU is refused (403)" "HTTP 403" "$T/ue.err"
+expect_match "... logged by the AS" "asserted identity sip:alice@ims.example.com is not a provisioned IMPU: 403" "$AS_LOG"
 
 # ---- clean stop (sanitizer builds report leaks and errors at exit) -------
 kill -TERM "$AP_PID"; wait "$AP_PID" 2>/dev/null && r=0 || r=$?; AP_PID=""

@@ -1287,6 +1287,106 @@ START_TEST(test_ratelimit_threads)
 }
 END_TEST
 
+/* ---- auth_not_before cache (forced re-authentication) ---------------- */
+
+START_TEST(test_nbc_lifetime)
+{
+	struct auth_nbc *c = auth_nbc_new(4, 1000);
+	int64_t nb = -1;
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(auth_nbc_get(c, "alice@ims.example.com", 5000, &nb), 0);
+	auth_nbc_put(c, "alice@ims.example.com", 1700000000, 5000);
+	ck_assert_int_eq(auth_nbc_get(c, "alice@ims.example.com", 5000, &nb), 1);
+	ck_assert_int_eq(nb, 1700000000);
+	ck_assert_int_eq(auth_nbc_get(c, "alice@ims.example.com", 5999, &nb), 1);
+	ck_assert_int_eq(auth_nbc_get(c, "bob@ims.example.com", 5500, &nb), 0);
+	/* at the lifetime: read the database again (a reauth order given in
+	 * another process is seen after at most the lifetime) */
+	ck_assert_int_eq(auth_nbc_get(c, "alice@ims.example.com", 6000, &nb), 0);
+	ck_assert_int_eq(auth_nbc_get(c, "alice@ims.example.com", 5100, &nb), 0);  /* dropped */
+	/* a new value replaces the old one */
+	auth_nbc_put(c, "alice@ims.example.com", 0, 7000);
+	auth_nbc_put(c, "alice@ims.example.com", 1700000100, 7001);
+	ck_assert_int_eq(auth_nbc_get(c, "alice@ims.example.com", 7002, &nb), 1);
+	ck_assert_int_eq(nb, 1700000100);
+	/* a clock that went back never extends an entry */
+	ck_assert_int_eq(auth_nbc_get(c, "alice@ims.example.com", 6000, &nb), 0);
+	/* forget */
+	auth_nbc_put(c, "alice@ims.example.com", 5, 8000);
+	auth_nbc_forget(c, "alice@ims.example.com");
+	ck_assert_int_eq(auth_nbc_get(c, "alice@ims.example.com", 8000, &nb), 0);
+	auth_nbc_free(c);
+	ck_assert_ptr_null(auth_nbc_new(0, 1000));
+	ck_assert_ptr_null(auth_nbc_new(4, 0));
+	auth_nbc_free(NULL);
+}
+END_TEST
+
+START_TEST(test_nbc_bounded)
+{
+	struct auth_nbc *c = auth_nbc_new(3, 1000);
+	int64_t nb;
+	char impi[64];
+	ck_assert_ptr_nonnull(c);
+	for (int i = 0; i < 10; i++) {
+		snprintf(impi, sizeof(impi), "u%d@ims.example.com", i);
+		auth_nbc_put(c, impi, i, 100 + i);
+	}
+	/* three slots: the three newest stay, the oldest went */
+	int found = 0;
+	for (int i = 0; i < 10; i++) {
+		snprintf(impi, sizeof(impi), "u%d@ims.example.com", i);
+		if (auth_nbc_get(c, impi, 200, &nb)) {
+			ck_assert_int_ge(i, 7);
+			ck_assert_int_eq(nb, i);
+			found++;
+		}
+	}
+	ck_assert_int_eq(found, 3);
+	/* names that do not fit are not stored (and never match a prefix) */
+	char big[AUTH_NAME_MAX + 10];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	auth_nbc_put(c, big, 1, 300);
+	ck_assert_int_eq(auth_nbc_get(c, big, 300, &nb), 0);
+	auth_nbc_put(c, "", 1, 300);
+	ck_assert_int_eq(auth_nbc_get(c, "", 300, &nb), 0);
+	auth_nbc_free(c);
+}
+END_TEST
+
+START_TEST(test_idc)
+{
+	struct auth_idc *c = auth_idc_new(2, 1000);
+	struct auth_identity id, got;
+	ck_assert_ptr_nonnull(c);
+	auth_identity_init(&id);
+	ck_assert_int_eq(auth_identity_add_impu(&id, "tel:+15550001"), PRES_OK);
+	ck_assert_int_eq(auth_identity_add_impu(&id, "sip:alice@ims.example.com"), PRES_OK);
+	pres_strlcpy(id.impi, "alice@ims.example.com", sizeof(id.impi));
+	ck_assert_int_eq(auth_idc_get(c, "tel:+15550001", 100, &got), 0);
+	auth_idc_put(c, "tel:+15550001", &id, 100);
+	memset(&got, 0, sizeof(got));
+	ck_assert_int_eq(auth_idc_get(c, "tel:+15550001", 1099, &got), 1);
+	ck_assert_str_eq(got.impi, "alice@ims.example.com");
+	ck_assert_uint_eq(got.n_impus, 2);
+	ck_assert_str_eq(got.impus[0], "tel:+15550001");   /* the asserted IMPU first */
+	ck_assert_int_eq(auth_idc_get(c, "sip:alice@ims.example.com", 500, &got), 0);
+	ck_assert_int_eq(auth_idc_get(c, "tel:+15550001", 1100, &got), 0);  /* lifetime over */
+	ck_assert_int_eq(auth_idc_get(c, "tel:+15550001", 200, &got), 0);   /* and dropped */
+	/* two slots: a third key evicts the oldest */
+	auth_idc_put(c, "a", &id, 10);
+	auth_idc_put(c, "b", &id, 20);
+	auth_idc_put(c, "c", &id, 30);
+	ck_assert_int_eq(auth_idc_get(c, "a", 40, &got), 0);
+	ck_assert_int_eq(auth_idc_get(c, "b", 40, &got), 1);
+	ck_assert_int_eq(auth_idc_get(c, "c", 40, &got), 1);
+	auth_idc_free(c);
+	ck_assert_ptr_null(auth_idc_new(0, 1));
+	auth_idc_free(NULL);
+}
+END_TEST
+
 static Suite *auth_suite(void)
 {
 	Suite *s = suite_create("auth");
@@ -1340,6 +1440,12 @@ static Suite *auth_suite(void)
 	tcase_add_test(tc, test_ratelimit_basic);
 	tcase_add_test(tc, test_ratelimit_bounded);
 	tcase_add_test(tc, test_ratelimit_threads);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("nbcache");
+	tcase_add_test(tc, test_nbc_lifetime);
+	tcase_add_test(tc, test_nbc_bounded);
+	tcase_add_test(tc, test_idc);
 	suite_add_tcase(s, tc);
 	return s;
 }
