@@ -2,8 +2,9 @@
 # bench/ap/run.sh - authenticated XCAP requests/s through the Authentication
 # Proxy vs straight to the AS, measured in the same run on loopback.
 #
-#   bench/ap/run.sh [--client ue|curl|both] [CLIENTS [REQUESTS_PER_CLIENT [ROUNDS]]]
-#   (defaults: both clients, 4 clients, 1000 (ue) / 300 (curl) GETs, 3 rounds)
+#   bench/ap/run.sh [--shared|--pin] [--client ue|curl|both] [CLIENTS [REQUESTS_PER_CLIENT [ROUNDS]]]
+#   (defaults: both topologies, both clients, 4 clients, 1000 (ue) / 300 (curl)
+#   GETs, 3 rounds; about 2 minutes)
 #
 # Two presenced processes: the AS (XCAP, own BSF) and the AP (ap { }, own BSF)
 # in front of it (AP->AS over TLS with the AP's client certificate, keep-alive).
@@ -30,14 +31,20 @@ set -eu
 cd "$(dirname "$0")/../.."
 top_srcdir=$(pwd)
 B=${BUILD:-$top_srcdir/build}
-KIND=both; PIN=0
+KIND=both; PIN=both
 while :; do
   case ${1:-} in
     --client) KIND=${2:?--client ue|curl|both}; shift 2 ;;
     --pin) PIN=1; shift ;;
+    --shared) PIN=0; shift ;;
     *) break ;;
   esac
 done
+if [ $PIN = both ]; then   # default: both topologies, one after the other
+  [ "$(nproc)" -ge 2 ] || exec sh "$0" --shared --client "$KIND" "$@"
+  sh "$0" --shared --client "$KIND" "$@"
+  exec sh "$0" --pin --client "$KIND" "$@"
+fi
 ON_AS=""; ON_AP=""
 if [ $PIN = 1 ]; then
   [ "$(nproc)" -ge 2 ] || { echo "--pin needs 2 CPUs" >&2; exit 2; }
@@ -159,7 +166,8 @@ run() { # $1 = ue or curl: warm-up, ROUNDS rounds, best of each path, ratio
   if [ -n "$REQS_ARG" ]; then REQS=$REQS_ARG; elif [ "$CL" = curl ]; then REQS=300; else REQS=1000; fi
   if [ "$CL" = curl ]; then what="curl tool: 401 + authenticated retry per GET"
   else what="UE-like client: nonce reused with nc++, one round trip per GET"; fi
-  [ $PIN = 1 ] && echo "bench/ap --pin: AS and clients on CPU 0, AP on CPU 1 (the AP on its own host)"
+  if [ $PIN = 1 ]; then echo "bench/ap --pin: AS and clients on CPU 0, AP on CPU 1 (the AP on its own host)"
+  else echo "bench/ap --shared: AS, AP and clients share all CPUs (ratio bounded by their summed CPU per request)"; fi
   echo "bench/ap [$CL] $CLIENTS clients x $REQS authenticated GETs per round, $ROUNDS rounds each ($what; loopback, TLS both hops)"
   round "$AS_PORT" "$KD" >/dev/null; round "$AP_PORT" "$KA" >/dev/null    # warm-up
   best_d=0; best_a=0; n=1
