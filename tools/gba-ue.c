@@ -33,6 +33,7 @@
 struct opts {
 	const char *bsf, *bsf_host, *impi, *naf_fqdn, *cipher, *cacert;
 	const char *method, *url, *data_file, *content_type, *intended;
+	const char *url_host;   /* host of --url: a GBA realm must name it */
 	uint8_t k[16], opc[16], amf[2];
 	int have_k, have_opc, have_amf, print, verbose, have_sqn_ms;
 	uint64_t sqn_ms;
@@ -350,7 +351,59 @@ struct suite_probe {
 	CURL *c;
 	int have;
 	uint16_t suite;
+	const char *host;        /* the host we connected to (TLS server name) */
+	int realm_bad;           /* a GBA realm named another host: refused */
+	char realm_seen[300];    /* that realm's FQDN, for the message */
 };
+
+/*
+ * TS 33.222 §5.3 (step 4): before answering a GBA challenge, the UE checks
+ * that the FQDN in the realm "3GPP-bootstrapping@FQDN" is the host it is
+ * talking to; otherwise a server could make it answer with the Ks_NAF of
+ * another NAF. A realm value may offer several ';'-separated names; only
+ * the GBA_ME one ("3GPP-bootstrapping@") is ours. Returns 1 when a GBA_ME
+ * realm is offered and none of its FQDNs is @p host.
+ */
+static int realm_names_other_host(const char *line, size_t n, const char *host,
+    char *seen, size_t seen_size)
+{
+	static const char pfx[] = "3GPP-bootstrapping@";
+	char v[1024];
+	const char *r = NULL;
+	size_t i, len;
+	int offered = 0, match = 0;
+
+	if (n < 17 || strncasecmp(line, "WWW-Authenticate:", 17) != 0)
+		return 0;
+	for (i = 17; i + 7 <= n; i++) {
+		if (strncasecmp(line + i, "realm=\"", 7) == 0 &&
+		    (line[i - 1] == ' ' || line[i - 1] == ',' || line[i - 1] == '\t')) {
+			r = line + i + 7;
+			break;
+		}
+	}
+	if (r == NULL)
+		return 0;
+	for (len = 0; r + len < line + n && r[len] != '"'; len++)
+		;
+	if (len >= sizeof(v))
+		len = sizeof(v) - 1;
+	memcpy(v, r, len);
+	v[len] = '\0';
+	for (char *item = v, *next; item != NULL; item = next) {
+		next = strchr(item, ';');
+		if (next != NULL)
+			*next++ = '\0';
+		if (strncmp(item, pfx, sizeof(pfx) - 1) != 0)
+			continue;
+		offered = 1;
+		if (strcasecmp(item + sizeof(pfx) - 1, host) == 0)
+			match = 1;
+		else
+			pres_strlcpy(seen, item + sizeof(pfx) - 1, seen_size);
+	}
+	return offered && !match;
+}
 
 static size_t on_probe_header(char *ptr, size_t size, size_t nmemb, void *arg)
 {
@@ -358,8 +411,19 @@ static size_t on_probe_header(char *ptr, size_t size, size_t nmemb, void *arg)
 
 	if (!p->have && current_suite(p->c, &p->suite) == PRES_OK)
 		p->have = 1;
-	(void)ptr;
+	if (p->host != NULL && realm_names_other_host(ptr, size * nmemb, p->host,
+	    p->realm_seen, sizeof(p->realm_seen))) {
+		p->realm_bad = 1;
+		return 0;   /* abort the transfer: nothing is answered */
+	}
 	return size * nmemb;
+}
+
+/* Prints why a transfer stopped on a realm for another host. */
+static void realm_refused(const struct suite_probe *p)
+{
+	fprintf(stderr, "gba-ue: the server's GBA realm names 3GPP-bootstrapping@%s, but this "
+	    "connection is to %s: not answered (TS 33.222 5.3)\n", p->realm_seen, p->host);
 }
 
 static size_t discard(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -381,11 +445,14 @@ static int probe_suite(const struct opts *o, uint16_t *suite)
 	p.c = new_handle(o, o->url);
 	if (p.c == NULL)
 		return PRES_ENOMEM;
+	p.host = o->url_host;
 	curl_easy_setopt(p.c, CURLOPT_HEADERFUNCTION, on_probe_header);
 	curl_easy_setopt(p.c, CURLOPT_HEADERDATA, &p);
 	curl_easy_setopt(p.c, CURLOPT_WRITEFUNCTION, discard);
 	cc = curl_easy_perform(p.c);
-	if (cc != CURLE_OK)
+	if (p.realm_bad)
+		realm_refused(&p);
+	else if (cc != CURLE_OK)
 		fprintf(stderr, "gba-ue: request to the NAF failed: %s\n", curl_easy_strerror(cc));
 	else if (!p.have)
 		fprintf(stderr, "gba-ue: cannot read the TLS cipher suite (libcurl not on "
@@ -457,9 +524,14 @@ static int ut_request(const struct opts *o, const char *btid, const char *passwo
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
 	p.c = c;
+	p.host = o->url_host;
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_probe_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &p);
 	cc = curl_easy_perform(c);
+	if (p.realm_bad) {
+		realm_refused(&p);
+		goto out;
+	}
 	if (cc != CURLE_OK) {
 		fprintf(stderr, "gba-ue: Ut request failed: %s\n", curl_easy_strerror(cc));
 		goto out;
@@ -603,6 +675,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gba-ue: bad --url\n");
 		goto out;
 	}
+	o.url_host = urlhost;
 	if (strcasecmp(o.cipher, "http") == 0) {
 		gba_ua_id_http(ua);
 	} else if (strcasecmp(o.cipher, "auto") == 0) {

@@ -358,6 +358,38 @@ ue_alice --sqn-ms 1000000 --cipher-suite http --print > "$T/o" 2> "$T/e" && r=0 
 expect_nomatch "BSF: the next bootstrap needs no AUTS (SQN resynchronised)" "sending AUTS" "$T/e"
 expect_eq "BSF: ... and succeeds" 0 "$r"
 
+# ---- 7b. the UE answers a GBA challenge only for the host it talks to
+# (TS 33.222 5.3): a server whose realm names another NAF gets no answer
+ROGUE_PORT=$(free_port)
+cat > "$T/rogue.py" <<'PYEOF'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        with open(sys.argv[2], "a") as f:
+            f.write("Authorization: %s\n" % self.headers.get("Authorization", "-"))
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Digest realm="3GPP-bootstrapping@as9.other.example.net", '
+                         'nonce="bm9uY2U=", qop="auth", algorithm=MD5')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PYEOF
+: > "$T/rogue.log"
+python3 "$T/rogue.py" "$ROGUE_PORT" "$T/rogue.log" &
+ROGUE_PID=$!
+i=0; until python3 -c "import socket; socket.create_connection(('127.0.0.1', $ROGUE_PORT), 1)" 2>/dev/null; do
+  i=$((i+1)); [ $i -gt 50 ] && break; sleep 0.1; done
+"$GBA_UE" --bsf "http://127.0.0.1:$BSF_PORT/" --impi alice@ims.example.com --k "$ALICE_K" --opc "$ALICE_OPC" \
+  --cipher-suite http --resolve "$XCAP_HOST:$ROGUE_PORT:127.0.0.1" \
+  --url "http://$XCAP_HOST:$ROGUE_PORT/xcap-root/xcap-caps/global/index" > "$T/o" 2> "$T/e" && r=0 || r=1
+expect_eq "gba-ue: a GBA realm naming another host is not answered (exit 1)" 1 "$r"
+expect_match "... and says why" "realm names 3GPP-bootstrapping@as9.other.example.net" "$T/e"
+expect_nomatch "... the server never got an Authorization header" "Authorization: Digest" "$T/rogue.log"
+expect_match "... it did get the request" "Authorization: -" "$T/rogue.log"
+kill "$ROGUE_PID" 2>/dev/null; wait "$ROGUE_PID" 2>/dev/null || true
+
 # ---- 8. no secret in the log (it is at debug level)
 leak=0
 for secret in "$KSNAF" "$XK" "$RK" "$ALICE_K" "$ALICE_OPC" "$BOB_K"; do
