@@ -500,6 +500,12 @@ static void xcap_handler(void *arg, const struct http_req *rq, struct http_resp 
 		http_resp_header(rs, "ETag", xs.etag);
 	if (xs.allow[0])
 		http_resp_header(rs, "Allow", xs.allow);
+	if (xs.status == 503) {
+		/* every compare-and-set attempt met a concurrent writer */
+		http_resp_header(rs, "Retry-After", "1");
+		log_warnx("ut: req=%lu peer=%s %s %s: document kept changing under this write, "
+		    "503 (nothing written)", rq->id, rq->peer, rq->method, rq->target);
+	}
 	add_auth_info(site, id, res, rs);
 	log_info("ut: req=%lu peer=%s user=%s as=%s %s %s: %d", rq->id, rq->peer, ident_log,
 	    intended ? chosen : "*", rq->method, rq->target, xs.status);

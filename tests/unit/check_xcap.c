@@ -977,8 +977,11 @@ static void race(void *arg)
 	/* the other writer adds a list named "theirs" */
 	const char *doc = "<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\">"
 	    "<list name=\"theirs\"/></resource-lists>";
+	static unsigned n;
+	char etag[40];
+	snprintf(etag, sizeof(etag), "feedface%024x", ++n);   /* a new version each time */
 	ck_assert_int_eq(db_doc_put(DB, "resource-lists", ALICE_SIP, "index", doc, strlen(doc),
-	    d.etag, "feedfacefeedfacefeedfacefeedface"), PRES_OK);
+	    d.etag, etag), PRES_OK);
 	db_doc_clear(&d);
 }
 
@@ -1010,6 +1013,29 @@ START_TEST(test_no_lost_update)
 	xcap_response_clear(&rs);
 	X->race_hook = NULL;
 	ck_assert_int_eq(req(&AL, "GET", RL_SEL "resource-lists/list%5B@name=%22late%22%5D", NULL, NULL), 404);
+}
+END_TEST
+
+/* A writer that always loses the compare-and-set gives up with 503 after
+ * its retries, and writes nothing of its own. */
+START_TEST(test_cas_gives_up_503)
+{
+	char *b;
+	int st;
+
+	ck_assert_int_eq(req(&AL, "PUT", RL_DOC, CT_RL,
+	    "<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\"/>"), 201);
+	X->race_hook = race;
+	race_left = 1000;   /* a concurrent change before every attempt */
+	ck_assert_int_eq(req(&AL, "PUT", RL_SEL "resource-lists/list%5B@name=%22mine%22%5D", CT_EL,
+	    "<list name=\"mine\"/>"), 503);
+	ck_assert_int_lt(race_left, 1000 - 1);   /* it did retry */
+	X->race_hook = NULL;
+	b = get(&AL, RL_DOC, &st, NULL);
+	ck_assert_int_eq(st, 200);
+	ck_assert_ptr_nonnull(strstr(b, "name=\"theirs\""));
+	ck_assert_ptr_null(strstr(b, "name=\"mine\""));
+	free(b);
 }
 END_TEST
 
@@ -1294,6 +1320,7 @@ static Suite *xcap_suite(void)
 	tcase_add_test(h, test_http_errors);
 	tcase_add_test(h, test_etags);
 	tcase_add_test(h, test_no_lost_update);
+	tcase_add_test(h, test_cas_gives_up_503);
 	tcase_add_test(h, test_rls_services_unique_and_index);
 	tcase_add_test(h, test_xcap_caps);
 	tcase_add_test(h, test_directory);
