@@ -66,6 +66,9 @@ int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
  *  errors are logged with @p what. */
 int db_get_row(struct db *db, const char *sql, const char *key, const char *what,
     int (*row)(sqlite3_stmt *st, void *out), void *out);
+/** Runs the write @p sql with @p key bound to ?1: PRES_OK when it changed a
+ *  row, PRES_ENOTFOUND when none matched; errors are logged with @p what. */
+int db_change_row(struct db *db, const char *sql, const char *key, const char *what);
 /** Copies column @p col as text into @p dst (size @p size); "" for NULL. */
 void db_col_text(sqlite3_stmt *st, int col, char *dst, size_t size);
 /** Copies a blob column into @p dst: exactly @p n bytes are required.

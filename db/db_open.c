@@ -496,3 +496,18 @@ int db_get_row(struct db *db, const char *sql, const char *key, const char *what
 	db_stmt_done(st);
 	return rc;
 }
+
+int db_change_row(struct db *db, const char *sql, const char *key, const char *what)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!(st = db_stmt(db, sql)))
+		return PRES_EDB;
+	db_bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	db_stmt_done(st);
+	if (rc != SQLITE_DONE)
+		return db_err(db, rc, what);
+	return sqlite3_changes(db->h) > 0 ? PRES_OK : PRES_ENOTFOUND;
+}

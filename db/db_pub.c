@@ -84,17 +84,7 @@ int db_pub_put(struct db *db, const struct db_pub *p)
 
 static int pub_delete(struct db *db, const char *etag)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (!(st = db_stmt(db, SQL_PUB_DELETE)))
-		return PRES_EDB;
-	db_bind_text(st, 1, etag);
-	rc = sqlite3_step(st);
-	db_stmt_done(st);
-	if (rc != SQLITE_DONE)
-		return db_err(db, rc, "pub delete");
-	return sqlite3_changes(db->h) > 0 ? PRES_OK : PRES_ENOTFOUND;
+	return db_change_row(db, SQL_PUB_DELETE, etag, "pub delete");
 }
 
 int db_pub_replace(struct db *db, const char *old_etag, const struct db_pub *p)

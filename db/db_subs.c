@@ -96,19 +96,9 @@ int db_sub_get(struct db *db, const char *id, struct db_sub *out)
 
 int db_sub_delete(struct db *db, const char *id)
 {
-	sqlite3_stmt *st;
-	int rc;
-
 	if (!db || !id)
 		return PRES_EINVAL;
-	if (!(st = db_stmt(db, SQL_SUBS_DELETE)))
-		return PRES_EDB;
-	db_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	db_stmt_done(st);
-	if (rc != SQLITE_DONE)
-		return db_err(db, rc, "sub delete");
-	return sqlite3_changes(db->h) > 0 ? PRES_OK : PRES_ENOTFOUND;
+	return db_change_row(db, SQL_SUBS_DELETE, id, "sub delete");
 }
 
 int db_sub_foreach(struct db *db, const char *presentity, const char *event,

@@ -249,19 +249,9 @@ static int update_one(struct db *db, const char *sql, const char *key, int64_t v
 
 int db_subscriber_remove(struct db *db, const char *impi)
 {
-	sqlite3_stmt *st;
-	int rc;
-
 	if (!db || !impi)
 		return PRES_EINVAL;
-	if (!(st = db_stmt(db, SQL_SUB_DELETE)))
-		return PRES_EDB;
-	db_bind_text(st, 1, impi);
-	rc = sqlite3_step(st);
-	db_stmt_done(st);
-	if (rc != SQLITE_DONE)
-		return db_err(db, rc, "subscriber delete");
-	return sqlite3_changes(db->h) > 0 ? PRES_OK : PRES_ENOTFOUND;
+	return db_change_row(db, SQL_SUB_DELETE, impi, "subscriber delete");
 }
 
 int db_subscriber_set_sqn(struct db *db, const char *impi, uint64_t sqn)
