@@ -744,11 +744,9 @@ int ap_forward(struct ap *ap, int idx, const struct ap_request *rq, struct ap_re
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, (char *)NULL);
 	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);          /* GET, NOBODY and UPLOAD off */
-	if (strcmp(rq->method, "GET") == 0) {
-		/* as set */
-	} else if (strcmp(rq->method, "HEAD") == 0) {
+	if (strcmp(rq->method, "HEAD") == 0) {
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	} else {
+	} else if (strcmp(rq->method, "GET") != 0) {
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
 		if (rq->body_len || strcmp(rq->method, "PUT") == 0 || strcmp(rq->method, "POST") == 0) {
 			curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
