@@ -82,8 +82,8 @@ psip_pres_get(struct psip *p, const char *uri, int create)
 
 /* ---- group commit ----------------------------------------------------------- */
 
-static int
-db_flush_rc(struct psip *p)
+int
+psip_db_flush(struct psip *p)
 {
 	struct psip_after *a, *list;
 	int rc = PRES_OK;
@@ -117,12 +117,6 @@ db_flush_rc(struct psip *p)
 }
 
 void
-psip_db_flush(struct psip *p)
-{
-	(void)db_flush_rc(p);
-}
-
-void
 psip_after_commit(struct psip *p, psip_after_fn *fn, void *arg)
 {
 	struct psip_after *a;
@@ -133,7 +127,7 @@ psip_after_commit(struct psip *p, psip_after_fn *fn, void *arg)
 	}
 	a = malloc(sizeof(*a));
 	if (a == NULL) {
-		fn(p, arg, db_flush_rc(p));
+		fn(p, arg, psip_db_flush(p));
 		return;
 	}
 	a->fn = fn;

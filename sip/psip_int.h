@@ -319,8 +319,9 @@ struct psip {
 #define PSIP_CKPT_MS 500
 void psip_db_batch(struct psip *p);
 /** Commits the open write batch now (no-op without one), then runs the
- *  psip_after_commit() callbacks in the order they were queued. */
-void psip_db_flush(struct psip *p);
+ *  psip_after_commit() callbacks in the order they were queued.
+ *  @return the commit's result (PRES_OK without a batch). */
+int psip_db_flush(struct psip *p);
 /** Runs @p fn(p, @p arg, rc) after the commit of the open write batch, or
  *  right away (rc PRES_OK) when no batch is open (the writes committed by
  *  themselves). @p arg stays owned by the caller (usually freed by @p fn).

@@ -196,10 +196,9 @@ reply_committed(struct psip *p, nta_incoming_t *irq, const char *etag, unsigned 
 	pres_strlcpy(r->etag, etag ? etag : "", sizeof(r->etag));
 	snprintf(r->expires, sizeof(r->expires), "%u", expires);
 	pres_strlcpy(r->presentity, presentity, sizeof(r->presentity));
-	if (r == &tmp) {
-		psip_db_flush(p);
-		pub_answer(p, r, PRES_OK);
-	} else
+	if (r == &tmp)
+		pub_answer(p, r, psip_db_flush(p));
+	else
 		psip_after_commit(p, pub_committed, r);
 	return 0;
 }

@@ -834,10 +834,10 @@ struct held_reply {
 	char id[DB_ID_MAX];           /* looked up again: it may end meanwhile */
 };
 
+/* Answers the held SUBSCRIBE @p h once its change committed (or failed). */
 static void
-held_committed(struct psip *p, void *arg, int rc)
+held_answer(struct psip *p, const struct held_reply *h, int rc)
 {
-	struct held_reply *h = arg;
 	struct psip_sub *s = sub_find(p, h->id);
 
 	if (s == NULL) {
@@ -846,7 +846,6 @@ held_committed(struct psip *p, void *arg, int rc)
 			answer(h->irq, SIP_200_OK);
 		else
 			answer(h->irq, 500, "Storage failure");
-		free(h);
 		return;
 	}
 	s->held = 0;
@@ -855,7 +854,6 @@ held_committed(struct psip *p, void *arg, int rc)
 		if (h->kind == HELD_NEW) {
 			s->dirty = 0;
 			sub_terminate(s, "noresource", 0);
-			free(h);
 			return;
 		}
 	} else
@@ -866,7 +864,13 @@ held_committed(struct psip *p, void *arg, int rc)
 	}
 	if (h->kind == HELD_NEW && s->event == PSIP_EV_PRESENCE && s->state != PSIP_ST_TERMINATED)
 		winfo_changed(p, s);
-	free(h);
+}
+
+static void
+held_committed(struct psip *p, void *arg, int rc)
+{
+	held_answer(p, arg, rc);
+	free(arg);
 }
 
 /* Holds @p s and queues its 200 until the batch with its change commits. */
@@ -874,26 +878,19 @@ static void
 reply_200_committed(struct psip_sub *s, nta_incoming_t *irq, unsigned expires,
     enum held_kind kind)
 {
-	struct held_reply *h = malloc(sizeof(*h));
+	struct held_reply tmp, *h = malloc(sizeof(*h));
 
-	if (h == NULL) {
-		s->held = 0;
-		psip_db_flush(s->p);
-		reply_200(s, irq, expires);
-		if (kind != HELD_END || s->dirty) {
-			s->dirty = 0;
-			sub_notify(s, NULL);
-		}
-		if (kind == HELD_NEW && s->event == PSIP_EV_PRESENCE)
-			winfo_changed(s->p, s);
-		return;
-	}
+	if (h == NULL)
+		h = &tmp;	/* out of memory: commit and answer now */
 	h->irq = irq;
 	h->kind = kind;
 	h->expires = expires;
 	pres_strlcpy(h->id, s->id, sizeof(h->id));
 	s->held = 1;
-	psip_after_commit(s->p, held_committed, h);
+	if (h == &tmp)
+		held_answer(s->p, h, psip_db_flush(s->p));
+	else
+		psip_after_commit(s->p, held_committed, h);
 }
 
 int
