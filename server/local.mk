@@ -5,12 +5,12 @@ server_libbase_a_SOURCES = server/pres.h server/log.c server/util.c
 
 sbin_PROGRAMS += presenced
 presenced_SOURCES = server/main.c server/cfg.c server/cfg.h server/http.c server/http.h \
-	server/wire.c server/wire.h
+	server/wire.c server/wire.h server/alloc.c server/alloc.h
 presenced_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS) $(MHD_CFLAGS) $(GNUTLS_CFLAGS) \
-	$(XML2_CFLAGS) $(CONFUSE_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS)
+	$(XML2_CFLAGS) $(CONFUSE_CFLAGS) $(CURL_CFLAGS) $(CRYPTO_CFLAGS) $(JEMALLOC_CFLAGS)
 presenced_LDADD = ap/libap.a xcap/libxcap.a sip/libsip.a presence/libpresence.a auth/libauth.a \
 	db/libdb.a server/libbase.a $(SOFIA_LIBS) $(MHD_LIBS) $(GNUTLS_LIBS) $(XML2_LIBS) \
-	$(SQLITE_LIBS) $(CRYPTO_LIBS) $(CONFUSE_LIBS) $(CURL_LIBS) -lpthread
+	$(SQLITE_LIBS) $(CRYPTO_LIBS) $(CONFUSE_LIBS) $(CURL_LIBS) $(JEMALLOC_LIBS) -lpthread
 
 check_PROGRAMS += tests/unit/check_base
 TESTS += tests/unit/check_base

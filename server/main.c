@@ -6,6 +6,7 @@
  *   69 a service could not start (port in use, TLS files), 73 database error.
  */
 #include "config.h"
+#include "alloc.h"
 #include "cfg.h"
 #include "pres.h"
 #include "wire.h"
@@ -87,6 +88,7 @@ int main(int argc, char **argv)
 	struct pres_cfg *cfg;
 	struct wire *w;
 	sigset_t set;
+	char alloc[96];
 
 	while ((ch = getopt(argc, argv, "c:ftdVh")) != -1) {
 		switch (ch) {
@@ -94,7 +96,10 @@ int main(int argc, char **argv)
 		case 'f': foreground = 1; break;
 		case 't': test_only = 1; break;
 		case 'd': debug = 1; break;
-		case 'V': printf("presenced %s\n", PACKAGE_VERSION); return 0;
+		case 'V':
+			pres_alloc_describe(alloc, sizeof(alloc));
+			printf("presenced %s (malloc: %s)\n", PACKAGE_VERSION, alloc);
+			return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EX_USAGE;
 		}
@@ -139,7 +144,10 @@ int main(int argc, char **argv)
 		pres_cfg_free(cfg);
 		return EX_CANTCREAT;
 	}
-	log_info("presenced %s ready (config %s)", PACKAGE_VERSION, file);
+	if (pres_alloc_describe(alloc, sizeof(alloc)) != 0)
+		log_warnx("malloc: built for %s, but malloc() does not reach it "
+		    "(check LD_PRELOAD); running on without its tuning", alloc);
+	log_info("presenced %s ready (config %s; malloc: %s)", PACKAGE_VERSION, file, alloc);
 	for (;;) {
 		int sig;
 		if (sigwait(&set, &sig) != 0)

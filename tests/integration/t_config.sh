@@ -22,4 +22,10 @@ expect_eq "missing file: configuration exit code 78" 78 "$rc"
 expect_eq "bad command line: usage exit code 64" 64 "$rc"
 "$PRESENCED" -V >"$T/out" 2>&1
 expect_match "-V prints the version" "^presenced [0-9]" "$T/out"
+# The allocator the build chose serves malloc(), tuned as docs/performance.md says.
+if grep -q '^#define HAVE_JEMALLOC 1' "$top_builddir/config.h"; then
+  expect_match "-V: malloc is jemalloc with transparent huge pages" "[(]malloc: jemalloc [0-9.]* [(]thp always[)][)]$" "$T/out"
+else
+  expect_match "-V: malloc is the C library's (sanitizer or --without-jemalloc build)" "[(]malloc: C library malloc[)]$" "$T/out"
+fi
 finish
