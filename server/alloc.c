@@ -15,13 +15,20 @@
 /*
  * Read by jemalloc when the process starts (MALLOC_CONF in the environment
  * still overrides it). The SIP engine keeps every completed UDP server
- * transaction for Timer J (32 s) and so grows its heap by about 10 KB per
- * request under load; with 4 KiB pages each page of that growth costs a page
- * fault, which on a virtual machine made up a quarter of a PUBLISH's CPU time.
- * Huge pages (madvise mode of the kernel's transparent huge pages) take one
- * fault per 2 MiB. Measurements: bench/sip/README.md.
+ * transaction for Timer J (32 s) with its request and response, about 10 KB,
+ * so its heap follows the request rate of the last 32 s: it grows by that
+ * much per request under rising load and frees as much as it takes in a
+ * steady state.
+ * - thp: huge pages (the kernel's madvise mode of transparent huge pages) for
+ *   the heap, one page fault per 2 MiB of growth instead of one per 4 KiB; on
+ *   a virtual machine those faults were a quarter of a PUBLISH's CPU time.
+ * - no decay: freed pages stay with the process for the next transactions
+ *   (as glibc's malloc keeps what it frees below the top of its heaps). With
+ *   jemalloc's default 10 s decay, the steady state purged and faulted pages
+ *   back in all the time, each purge a TLB shootdown across CPUs.
+ * Measurements: bench/sip/README.md.
  */
-const char *malloc_conf = "thp:always,metadata_thp:always";
+const char *malloc_conf = "thp:always,metadata_thp:always,dirty_decay_ms:-1,muzzy_decay_ms:-1";
 
 int pres_alloc_describe(char *buf, size_t len)
 {

@@ -13,6 +13,9 @@
   bench_util.py slope FILE TMIN       "<bytes/subscription steady> <gross> <subs in window>"
                                       from "t count KiB" samples (least squares over t >= TMIN)
   bench_util.py count FILE            successful calls so far in a sipp -stf file
+  bench_util.py window FILE START LEN PID...
+                                      "<calls/s> <CPU us/call> <calls> <seconds>" of a sipp run
+                                      in progress, from START s after the call for LEN s
   bench_util.py holdfail STAT ERRORS  why calls failed: sipp counters and error messages
   bench_util.py udpdrops              UDP datagrams dropped on full receive buffers (machine-wide)
   bench_util.py ratio A B             A/B as "1.23x", or n/a
@@ -22,9 +25,10 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 
-def cpu(pids):
+def cpu_seconds(pids):
     tck = os.sysconf("SC_CLK_TCK")
     tot = 0
     for p in pids:
@@ -34,7 +38,11 @@ def cpu(pids):
             tot += int(fields[11]) + int(fields[12])
         except (OSError, IndexError, ValueError):
             pass
-    print("%.2f" % (tot / tck))
+    return tot / tck
+
+
+def cpu(pids):
+    print("%.2f" % cpu_seconds(pids))
 
 
 def shm(sock):
@@ -246,15 +254,52 @@ def holdfail(stat_path, err_path):
                                             (" | sipp errors: " + top) if top else ""))
 
 
-def count(path):
+def successful(path):
     """Successful calls so far in a sipp -stf file (0 if none yet)."""
     try:
         with open(path) as f:
             rows = [l.rstrip("\n").split(";") for l in f if l.strip()]
         h, last = rows[0], rows[-1]
-        print(int(last[h.index("SuccessfulCall(C)")]))
+        return int(last[h.index("SuccessfulCall(C)")])
     except (OSError, IndexError, ValueError):
-        print(0)
+        return 0
+
+
+def count(path):
+    print(successful(path))
+
+
+def window(path, start, length, pids):
+    """Steady-state figures of a sipp run in progress: from START s after this
+    call (made when sipp starts) for LENGTH s. sipp appends a row to its -stf
+    file every second (-fd 1); each end of the window is taken right after a
+    row appears, so that the successful calls of that row and the servers' CPU
+    time read then belong to the same moment (within the 2 ms polling step).
+    Prints "<calls/s> <server CPU us per call> <calls in the window> <seconds>"."""
+    t_begin = time.monotonic()
+
+    def sample_after(t):
+        while time.monotonic() - t_begin < t:
+            time.sleep(0.05)
+        try:
+            size0 = os.path.getsize(path)
+        except OSError:
+            size0 = -1
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            try:
+                if os.path.getsize(path) != size0:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.002)
+        time.sleep(0.002)  # the rest of the row
+        return time.monotonic(), cpu_seconds(pids), successful(path)
+
+    t0, c0, n0 = sample_after(start)
+    t1, c1, n1 = sample_after(start + length)
+    n = n1 - n0
+    print("%.0f %.0f %d %.2f" % (n / (t1 - t0), 1e6 * (c1 - c0) / n if n > 0 else 0, n, t1 - t0))
 
 
 def ratio(a, b):
@@ -287,6 +332,8 @@ def main(argv):
         holdfail(argv[2], argv[3])
     elif cmd == "count":
         count(argv[2])
+    elif cmd == "window":
+        window(argv[2], float(argv[3]), float(argv[4]), argv[5:])
     elif cmd == "ratio":
         ratio(argv[2], argv[3])
     else:
