@@ -667,12 +667,16 @@ psip_start(const struct psip_cfg *cfg)
 	pthread_cond_init(&p->cond, NULL);
 	if (cfg_copy(p, cfg) != PRES_OK)
 		goto fail;
-	/* Every SIP message costs a few short-lived buffers of up to 64 KiB:
-	 * keep freed memory at the top of the heap instead of giving it back to
-	 * the kernel after each message (grow/shrink = 2 mprotect per message;
-	 * process-wide setting, bounded by these few MiB). */
+#ifndef HAVE_JEMALLOC
+	/* glibc's malloc (sanitizer and --without-jemalloc builds; jemalloc is
+	 * tuned in server/alloc.c): every SIP message costs a few short-lived
+	 * buffers of up to 64 KiB: keep freed memory at the top of the heap
+	 * instead of giving it back to the kernel after each message
+	 * (grow/shrink = 2 mprotect per message; process-wide setting, bounded
+	 * by these few MiB). */
 	mallopt(M_TRIM_THRESHOLD, 8 << 20);
 	mallopt(M_TOP_PAD, 1 << 20);
+#endif
 	if (pipe2(p->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
 		log_warn("sip: pipe");
 		goto fail;

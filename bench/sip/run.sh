@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench/sip/run.sh - SIP presence load: presenced against Kamailio 5.6's
 # presence modules with the same sipp scenarios, in the same run, on
-# loopback only, bounded in time (about 3 minutes; --quick: about 1).
+# loopback only, bounded in time (about 13 minutes; --quick: about 4).
 #
 #   bench/sip/run.sh [--quick] [--no-kamailio] [--only PHASE[,PHASE...]]
 #
@@ -16,6 +16,9 @@
 #             50 presentities
 #  subscribe  per call SUBSCRIBE -> 200 + NOTIFY (with the document), then
 #             unsubscribe -> 200 + NOTIFY terminated (4 transactions)
+#             (publish and subscribe: calls keep coming for WARM + WINDOW
+#             = 38 + 12 s; the figures are those of the last 12 s, a steady
+#             state after Timer J; --quick: 4 + 4 s)
 #  fanout     one presentity with 1,000 watchers; after 3 warm-up changes,
 #             5 presence changes 1.5 s apart: NOTIFYs per second from the
 #             first to the last NOTIFY of a change (NOTIFYs / sum of spans)
