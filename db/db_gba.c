@@ -176,19 +176,6 @@ int db_gba_session_get(struct db *db, const char *btid, struct db_gba_session *o
 	return rc;
 }
 
-static int delete_expired(struct db *db, const char *sql, int64_t now, const char *what)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (!(st = db_stmt(db, sql)))
-		return PRES_EDB;
-	sqlite3_bind_int64(st, 1, now);
-	rc = sqlite3_step(st);
-	db_stmt_done(st);
-	return rc == SQLITE_DONE ? PRES_OK : db_err(db, rc, what);
-}
-
 int db_gba_expire(struct db *db, int64_t now)
 {
 	int rc;
@@ -197,8 +184,8 @@ int db_gba_expire(struct db *db, int64_t now)
 		return PRES_EINVAL;
 	if ((rc = db_tx_start(db)) != PRES_OK)
 		return rc;
-	rc = delete_expired(db, SQL_AKA_EXPIRE, now, "aka challenge expire");
+	rc = db_delete_expired(db, SQL_AKA_EXPIRE, now, "aka challenge expire", NULL);
 	if (rc == PRES_OK)
-		rc = delete_expired(db, SQL_GBA_EXPIRE, now, "gba session expire");
+		rc = db_delete_expired(db, SQL_GBA_EXPIRE, now, "gba session expire", NULL);
 	return db_tx_end(db, rc);
 }

@@ -69,6 +69,10 @@ int db_get_row(struct db *db, const char *sql, const char *key, const char *what
 /** Runs the write @p sql with @p key bound to ?1: PRES_OK when it changed a
  *  row, PRES_ENOTFOUND when none matched; errors are logged with @p what. */
 int db_change_row(struct db *db, const char *sql, const char *key, const char *what);
+/** Runs the delete @p sql with @p now bound to ?1 (the rows that expired
+ *  before it); stores the number of rows deleted in @p n_out if not NULL.
+ *  Errors are logged with @p what. */
+int db_delete_expired(struct db *db, const char *sql, int64_t now, const char *what, int *n_out);
 /** Copies column @p col as text into @p dst (size @p size); "" for NULL. */
 void db_col_text(sqlite3_stmt *st, int col, char *dst, size_t size);
 /** Copies a blob column into @p dst: exactly @p n bytes are required.

@@ -497,6 +497,25 @@ int db_get_row(struct db *db, const char *sql, const char *key, const char *what
 	return rc;
 }
 
+int db_delete_expired(struct db *db, const char *sql, int64_t now, const char *what, int *n_out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (n_out)
+		*n_out = 0;
+	if (!(st = db_stmt(db, sql)))
+		return PRES_EDB;
+	sqlite3_bind_int64(st, 1, now);
+	rc = sqlite3_step(st);
+	db_stmt_done(st);
+	if (rc != SQLITE_DONE)
+		return db_err(db, rc, what);
+	if (n_out)
+		*n_out = sqlite3_changes(db->h);
+	return PRES_OK;
+}
+
 int db_change_row(struct db *db, const char *sql, const char *key, const char *what)
 {
 	sqlite3_stmt *st;

@@ -181,21 +181,9 @@ int db_pub_foreach_all(struct db *db, int (*cb)(const struct db_pub *p, void *ar
 
 int db_pub_expire(struct db *db, int64_t now, int *n_out)
 {
-	sqlite3_stmt *st;
-	int rc;
-
 	if (n_out)
 		*n_out = 0;
 	if (!db)
 		return PRES_EINVAL;
-	if (!(st = db_stmt(db, SQL_PUB_EXPIRE)))
-		return PRES_EDB;
-	sqlite3_bind_int64(st, 1, now);
-	rc = sqlite3_step(st);
-	db_stmt_done(st);
-	if (rc != SQLITE_DONE)
-		return db_err(db, rc, "pub expire");
-	if (n_out)
-		*n_out = sqlite3_changes(db->h);
-	return PRES_OK;
+	return db_delete_expired(db, SQL_PUB_EXPIRE, now, "pub expire", n_out);
 }
