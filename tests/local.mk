@@ -11,3 +11,6 @@ INTEGRATION_TESTS = tests/integration/t_config.sh tests/integration/t_lifecycle.
 EXTRA_DIST += tests/integration/t_sip_ua.pl tests/integration/rls.pl
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS)
+# the helpers behind bench/sip's figures
+TESTS += tests/unit/test_bench_util.py
+EXTRA_DIST += tests/unit/test_bench_util.py bench/sip/bench_util.py
